@@ -1,0 +1,90 @@
+# kite: a minimal KVM virtual machine monitor.
+# Source lists are globs per folder, so a new file in a known folder needs no edit here.
+
+CC ?= gcc
+BUILD ?= build
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	-Wno-unused-parameter -Wno-missing-field-initializers
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -g -MMD -MP
+OPT_CFLAGS ?= -O2
+CFLAGS ?=
+ALL_CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
+LDLIBS := -ljansson -lpthread
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRCS := $(filter-out vmm/main.c,$(sort $(wildcard vmm/*.c arch/x86/*.c acpi/*.c \
+	devices/*/*.c iommu/*.c iommu/*/*.c)))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+GUEST_SRCS := $(sort $(wildcard tests/guest/*.c))
+PROG_SRCS := $(sort $(wildcard tests/harness/progs/*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
+GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(BUILD)/guest/%)
+PROG_BINS := $(PROG_SRCS:tests/harness/progs/%.c=$(BUILD)/progs/%)
+
+.PHONY: all unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format
+
+all: $(BUILD)/kite guest progs
+
+$(BUILD)/kite: $(BUILD)/obj/vmm/main.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(CFLAGS) -c -o $@ $<
+
+unit: $(BUILD)/unit-tests
+unit-san: $(BUILD)/unit-tests-san
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+$(BUILD)/unit-tests-san: $(SAN_UNIT_OBJS) $(SAN_LIB_OBJS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $^ -lcriterion $(LDLIBS)
+
+run-unit: $(BUILD)/unit-tests $(BUILD)/kite
+	KITE=$(abspath $(BUILD)/kite) $(BUILD)/unit-tests --jobs 2
+
+run-unit-san: $(BUILD)/unit-tests-san $(BUILD)/kite
+	KITE=$(abspath $(BUILD)/kite) ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit-tests-san --jobs 2
+
+# Tiny static programs that run inside guests (L2) or in the harness's L1.
+guest: $(GUEST_BINS)
+progs: $(PROG_BINS)
+
+$(BUILD)/guest/%: tests/guest/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $<
+
+$(BUILD)/progs/%: tests/harness/progs/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/%,$(LIB_SRCS)) vmm/log.c -lpthread
+
+check: all unit unit-san
+	tests/check.sh
+
+demo: all
+	tests/harness/demo
+
+bench: all
+	tests/harness/bench
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

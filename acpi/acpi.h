@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Pure ACPI table builders: bytes in a caller-provided buffer, no KVM, no
+ * device knowledge beyond what the caller passes in.
+ */
+#ifndef KITE_ACPI_ACPI_H
+#define KITE_ACPI_ACPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An interrupt source override for the MADT (ISA IRQ -> GSI). */
+struct acpi_irq_override {
+	uint8_t source;	 /* ISA IRQ */
+	uint32_t gsi;
+	uint16_t flags;	 /* MPS INTI flags (polarity/trigger), 0 = bus default */
+};
+
+/* A table built elsewhere (MCFG, DMAR, ...) that the XSDT must list. */
+struct acpi_extra_table {
+	const uint8_t *data; /* complete table, header and checksum included */
+	size_t len;
+};
+
+struct acpi_tables_cfg {
+	unsigned int ncpus;	 /* local APIC ids 0..ncpus-1, all enabled */
+	uint32_t lapic_addr;
+	uint32_t ioapic_addr;
+	uint8_t ioapic_id;
+	uint32_t ioapic_gsi_base;
+	const struct acpi_irq_override *overrides;
+	size_t noverrides;
+	/* FADT hardware-reduced sleep registers, in I/O port space (8 bits each). */
+	uint16_t sleep_ctl_port;
+	uint16_t sleep_sts_port;
+	/* AML (device definitions) placed inside Scope (\_SB) of the DSDT. */
+	const uint8_t *sb_aml;
+	size_t sb_aml_len;
+	const struct acpi_extra_table *extra;
+	size_t nextra;
+};
+
+/*
+ * Lays out RSDP, XSDT, FADT, MADT, DSDT (with \_S5) and the extra tables in
+ * @buf, which the guest will see at guest-physical address @base. RSDP comes
+ * first, at @base (16-byte aligned), so legacy scans of the BIOS area find it.
+ * Returns 0 and the bytes used in *@used, or -ENOSPC / -EINVAL.
+ */
+int acpi_build_tables(const struct acpi_tables_cfg *cfg, uint64_t base, uint8_t *buf, size_t cap,
+		      size_t *used);
+
+/* Fills the standard 36-byte header and later fixes length and checksum. */
+void acpi_table_header(uint8_t *t, const char sig[4], uint8_t revision, uint32_t len);
+void acpi_table_checksum(uint8_t *t, size_t len, size_t csum_off);
+
+/* Value with which the 8-bit sum of @len bytes at @p is zero. */
+uint8_t acpi_checksum(const uint8_t *p, size_t len);
+
+#endif
