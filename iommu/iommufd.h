@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Host IOMMU backend on iommufd: one struct host_iommu per VM owns (or borrows) an iommufd and
+ * wraps the ioctls kite needs: IOAS and guest-RAM mapping, paging and nested HWPTs, batched
+ * cache invalidation, hardware info, vIOMMU/vDEVICE where the kernel has them, and VFIO cdev
+ * bind/attach/detach.
+ *
+ * Every function returns 0 or a negative errno and logs its own failure once. IDs are the
+ * kernel's object IDs (never 0). All ioctls go through h->ioctl so unit tests can stand in for
+ * the kernel.
+ */
+#ifndef KITE_IOMMU_IOMMUFD_H
+#define KITE_IOMMU_IOMMUFD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommu/uapi.h"
+
+struct guest_mem;
+
+/* Returns >= 0 on success or -errno, like ioctl(2) with errno folded in. */
+typedef int host_iommu_ioctl_fn(void *ctx, int fd, unsigned long request, void *arg);
+
+enum host_iommu_feature {
+	HOST_IOMMU_FEATURE_UNKNOWN = 0, /* not probed yet */
+	HOST_IOMMU_FEATURE_ABSENT,      /* the kernel lacks the ioctl (ENOTTY) */
+	HOST_IOMMU_FEATURE_PRESENT,
+};
+
+struct host_iommu {
+	int fd;
+	bool owns_fd;
+	host_iommu_ioctl_fn *ioctl;
+	void *ioctl_ctx;
+	/* Kernel limits on one IOMMU_HWPT_INVALIDATE call; tests may lower inval_entry_max. */
+	uint32_t inval_entry_max;
+	uint32_t page_size;
+	enum host_iommu_feature viommu;
+};
+
+/* Opens @path (NULL: /dev/iommu). */
+int host_iommu_open(struct host_iommu *h, const char *path);
+/* Uses an already open iommufd; @owned says whether host_iommu_close() closes it. */
+void host_iommu_init_fd(struct host_iommu *h, int fd, bool owned);
+/* Routes every ioctl through @fn (NULL restores ioctl(2)). */
+void host_iommu_set_ioctl(struct host_iommu *h, host_iommu_ioctl_fn *fn, void *ctx);
+void host_iommu_close(struct host_iommu *h);
+
+int host_iommu_destroy(struct host_iommu *h, uint32_t id);
+
+/* ---- IOAS ---- */
+
+int host_iommu_ioas_alloc(struct host_iommu *h, uint32_t *ioas_id);
+
+/*
+ * Copies up to @max usable IOVA ranges into @ranges; *@n gets the number the kernel has (may be
+ * more than @max, in which case -EMSGSIZE is returned). @alignment may be NULL.
+ */
+int host_iommu_ioas_iova_ranges(struct host_iommu *h, uint32_t ioas_id,
+				struct iommu_iova_range *ranges, uint32_t max, uint32_t *n,
+				uint64_t *alignment);
+
+/*
+ * Maps [@va, @va + @len) into @ioas_id. @flags are IOMMU_IOAS_MAP_*; with FIXED_IOVA *@iova is
+ * the input address, otherwise the kernel picks one and writes it back.
+ */
+int host_iommu_ioas_map(struct host_iommu *h, uint32_t ioas_id, const void *va, uint64_t len,
+			uint64_t *iova, uint32_t flags);
+/* @unmapped (may be NULL) gets the bytes removed. iova 0, len UINT64_MAX unmaps everything. */
+int host_iommu_ioas_unmap(struct host_iommu *h, uint32_t ioas_id, uint64_t iova, uint64_t len,
+			  uint64_t *unmapped);
+
+/*
+ * Maps every guest RAM region read/write at IOVA == GPA, after checking that each region lies
+ * inside one usable IOVA range (-ERANGE otherwise) and is aligned as the IOAS requires
+ * (-EINVAL). On failure nothing stays mapped.
+ */
+int host_iommu_map_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct guest_mem *mem);
+int host_iommu_unmap_guest_mem(struct host_iommu *h, uint32_t ioas_id,
+			       const struct guest_mem *mem);
+
+/* ---- HW page tables ---- */
+
+/* Paging HWPT over an IOAS; pass IOMMU_HWPT_ALLOC_NEST_PARENT to nest guest tables on it. */
+int host_iommu_hwpt_alloc_paging(struct host_iommu *h, uint32_t dev_id, uint32_t ioas_id,
+				 uint32_t flags, uint32_t *hwpt_id);
+
+/*
+ * Nested HWPT on @parent_id (a nest-parent HWPT, or a vIOMMU on v6.13+) carrying driver data of
+ * @data_type. @fault_id != 0 attaches a fault queue (IOMMU_HWPT_FAULT_ID_VALID).
+ */
+int host_iommu_hwpt_alloc_nested(struct host_iommu *h, uint32_t dev_id, uint32_t parent_id,
+				 uint32_t data_type, const void *data, uint32_t data_len,
+				 uint32_t fault_id, uint32_t *hwpt_id);
+int host_iommu_hwpt_alloc_vtd_s1(struct host_iommu *h, uint32_t dev_id, uint32_t parent_id,
+				 const struct iommu_hwpt_vtd_s1 *s1, uint32_t *hwpt_id);
+int host_iommu_hwpt_alloc_smmuv3(struct host_iommu *h, uint32_t dev_id, uint32_t parent_id,
+				 const struct iommu_hwpt_arm_smmuv3 *ste, uint32_t *hwpt_id);
+int host_iommu_hwpt_alloc_selftest(struct host_iommu *h, uint32_t dev_id, uint32_t parent_id,
+				   uint32_t iotlb, uint32_t *hwpt_id);
+
+/* I/O page-fault queue: an object id for HWPT alloc and an fd to read faults from. */
+int host_iommu_fault_alloc(struct host_iommu *h, uint32_t *fault_id, int *fault_fd);
+
+/*
+ * The single forwarding entry point for guest cache invalidations: sends @n entries of
+ * @entry_len bytes and @data_type to a nested HWPT or vIOMMU in one IOMMU_HWPT_INVALIDATE,
+ * splitting only when @n exceeds the kernel's per-call cap. *@handled (required) gets the
+ * number of entries the kernel handled: @n on success, else the index of the entry that
+ * failed. @n == 0 is passed through (the kernel's data-type probe). Per-type entry sizes are the
+ * kernel's to check; only entry_len 0, entry_len above the page size and NULL @entries with
+ * @n > 0 are refused here with -EINVAL.
+ */
+int host_iommu_invalidate(struct host_iommu *h, uint32_t hwpt_or_viommu_id, uint32_t data_type,
+			  const void *entries, uint32_t n, uint32_t entry_len, uint32_t *handled);
+
+/* ---- hardware info ---- */
+
+struct host_iommu_hw_info {
+	uint32_t type;		/* IOMMU_HW_INFO_TYPE_* or IOMMU_HW_INFO_TYPE_SELFTEST */
+	uint32_t data_len;	/* payload size the kernel has (may exceed what was kept) */
+	uint64_t capabilities;	/* IOMMU_HW_CAP_* */
+	uint8_t max_pasid_log2; /* 0: no PASID */
+	union {
+		struct iommu_hw_info_vtd vtd;
+		struct iommu_hw_info_arm_smmuv3 smmuv3;
+		struct iommu_test_hw_info selftest;
+		uint8_t raw[64];
+	};
+};
+
+int host_iommu_get_hw_info(struct host_iommu *h, uint32_t dev_id, struct host_iommu_hw_info *info);
+
+/* ---- vIOMMU / vDEVICE (v6.13+) ---- */
+
+/*
+ * Asks the kernel, without creating anything, whether it has IOMMU_VIOMMU_ALLOC. Returns
+ * HOST_IOMMU_FEATURE_PRESENT or _ABSENT (also cached in h->viommu), or -errno.
+ */
+int host_iommu_probe_viommu(struct host_iommu *h);
+
+/*
+ * Both return -ENOTTY, logged at info level and with h->viommu = ABSENT, when the kernel has no
+ * vIOMMU objects; callers then fall back to HWPT-based nesting.
+ */
+int host_iommu_viommu_alloc(struct host_iommu *h, uint32_t dev_id, uint32_t nest_parent_id,
+			    uint32_t type, uint32_t *viommu_id);
+int host_iommu_vdevice_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t dev_id,
+			     uint64_t virt_id, uint32_t *vdevice_id);
+
+/* ---- VFIO device cdev ---- */
+
+/* Binds the cdev fd of /dev/vfio/devices/vfioN to this iommufd; *@dev_id is its device id. */
+int host_iommu_vfio_bind(struct host_iommu *h, int dev_fd, uint32_t *dev_id);
+/*
+ * Attaches to an IOAS or HWPT; on an attached device the kernel replaces the domain without a
+ * blocking window. @attached (may be NULL) gets the HWPT actually in use.
+ */
+int host_iommu_vfio_attach(struct host_iommu *h, int dev_fd, uint32_t pt_id, uint32_t *attached);
+int host_iommu_vfio_detach(struct host_iommu *h, int dev_fd);
+
+#endif
