@@ -9,6 +9,7 @@
 
 enum kite_exit {
 	KITE_EXIT_POWEROFF = 0,	    /* ACPI S5 power-off requested by the guest */
+	KITE_EXIT_SIGNAL = 240,    /* kite was told to stop (SIGINT, SIGTERM, SIGHUP) */
 	KITE_EXIT_RESET = 241,	    /* guest reset (i8042 0xfe, ACPI reset) */
 	KITE_EXIT_SHUTDOWN = 242,   /* triple fault / KVM_EXIT_SHUTDOWN */
 	KITE_EXIT_PANIC = 243,	    /* guest panic reported through pvpanic */

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "vmm/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/exitcode.h"
+#include "vmm/log.h"
+
+void config_init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory = KITE_DEFAULT_MEMORY;
+	cfg->cpus = 1;
+	cfg->serial = SERIAL_STDIO;
+	cfg->log_level = LOG_WARN;
+}
+
+void config_free(struct vm_config *cfg)
+{
+	free(cfg->kernel);
+	free(cfg->initrd);
+	free(cfg->cmdline);
+	free(cfg->serial_path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static void set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = strdup(src);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 20; /* a bare number means MiB, as with QEMU's -m */
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int parse_serial(const char *s, struct vm_config *cfg)
+{
+	if (!strcmp(s, "stdio")) {
+		cfg->serial = SERIAL_STDIO;
+	} else if (!strcmp(s, "none")) {
+		cfg->serial = SERIAL_NONE;
+	} else if (!strncmp(s, "file:", 5) && s[5]) {
+		cfg->serial = SERIAL_FILE;
+		set_str(&cfg->serial_path, s + 5);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kite: error: %s\n", line);
+	return KITE_EXIT_USAGE;
+}
+
+/* Applies one option value (from the CLI or the config file) to cfg. */
+static int config_apply(struct vm_config *cfg, const char *key, const char *val)
+{
+	unsigned long n;
+
+	if (!strcmp(key, "kernel")) {
+		set_str(&cfg->kernel, val);
+	} else if (!strcmp(key, "initrd")) {
+		set_str(&cfg->initrd, val);
+	} else if (!strcmp(key, "cmdline")) {
+		set_str(&cfg->cmdline, val);
+	} else if (!strcmp(key, "memory")) {
+		if (parse_size(val, &cfg->memory))
+			return usage_error("invalid memory size '%s' (use e.g. 512M or 2G)", val);
+	} else if (!strcmp(key, "cpus")) {
+		if (parse_uint(val, 100000, &n))
+			return usage_error("invalid vCPU count '%s'", val);
+		cfg->cpus = (unsigned int)n;
+	} else if (!strcmp(key, "serial")) {
+		if (parse_serial(val, cfg))
+			return usage_error("invalid serial '%s' (use stdio, file:PATH or none)", val);
+	} else if (!strcmp(key, "timeout")) {
+		if (parse_seconds(val, &cfg->timeout))
+			return usage_error("invalid timeout '%s' (seconds, >= 0)", val);
+	} else if (!strcmp(key, "log-level") || !strcmp(key, "log_level")) {
+		int lvl = log_parse_level(val);
+
+		if (lvl < 0)
+			return usage_error("invalid log level '%s' (error, warn, info, debug)", val);
+		cfg->log_level = lvl;
+	} else {
+		return usage_error("unknown option '%s'", key);
+	}
+	return 0;
+}
+
+static const char *const json_keys[] = { "kernel", "initrd", "cmdline", "memory", "cpus",
+					 "serial", "timeout", "log_level" };
+
+int config_load_json(const char *path, struct vm_config *cfg)
+{
+	json_error_t jerr;
+	const char *key;
+	json_t *root, *val;
+	int ret = 0;
+
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		fprintf(stderr, "kite: error: config %s: line %d: %s\n", path, jerr.line, jerr.text);
+		return KITE_EXIT_USAGE;
+	}
+	if (!json_is_object(root)) {
+		fprintf(stderr, "kite: error: config %s: top level must be a JSON object\n", path);
+		json_decref(root);
+		return KITE_EXIT_USAGE;
+	}
+	json_object_foreach(root, key, val) {
+		char buf[64];
+		const char *s = NULL;
+		bool known = false;
+
+		for (unsigned int i = 0; i < sizeof(json_keys) / sizeof(json_keys[0]); i++)
+			known |= !strcmp(key, json_keys[i]);
+		if (!known) {
+			fprintf(stderr, "kite: error: config %s: unknown key '%s'\n", path, key);
+			ret = KITE_EXIT_USAGE;
+			break;
+		}
+		if (json_is_string(val)) {
+			s = json_string_value(val);
+		} else if (json_is_integer(val) &&
+			   (!strcmp(key, "memory") || !strcmp(key, "cpus") || !strcmp(key, "timeout"))) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(val));
+			s = buf;
+		} else if (json_is_real(val) && !strcmp(key, "timeout")) {
+			snprintf(buf, sizeof(buf), "%.17g", json_real_value(val));
+			s = buf;
+		} else {
+			fprintf(stderr, "kite: error: config %s: key '%s' has the wrong type\n", path,
+				key);
+			ret = KITE_EXIT_USAGE;
+			break;
+		}
+		ret = config_apply(cfg, key, s);
+		if (ret)
+			break;
+	}
+	json_decref(root);
+	return ret;
+}
+
+void cli_usage(FILE *out)
+{
+	fputs("usage: kite run --kernel PATH [--initrd PATH] [--cmdline STR] [--memory SIZE]\n"
+	      "                [--cpus N] [--serial stdio|file:PATH|none] [--timeout SECONDS]\n"
+	      "                [--log-level error|warn|info|debug] [--config FILE]\n"
+	      "       kite --help | --version\n"
+	      "\n"
+	      "SIZE is a number with an optional K, M, G or T suffix (no suffix: MiB).\n"
+	      "A JSON --config file takes the same keys (log_level for --log-level);\n"
+	      "flags given on the command line override it. Exit codes: docs/exit-codes.md.\n",
+	      out);
+}
+
+struct cli_opt {
+	const char *key;
+	const char *val;
+};
+
+int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cmd)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'n' },
+		{ "serial", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_opt *opts;
+	const char *config_path = NULL;
+	unsigned int nopts = 0;
+	int ret = 0, c;
+
+	if (argc < 2)
+		return usage_error("no command given; try 'kite --help'");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		*cmd = CLI_HELP;
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		*cmd = CLI_VERSION;
+		return 0;
+	}
+	if (strcmp(argv[1], "run"))
+		return usage_error("unknown command '%s'; try 'kite --help'", argv[1]);
+	*cmd = CLI_RUN;
+
+	opts = calloc((size_t)argc, sizeof(*opts));
+	if (!opts)
+		return KITE_EXIT_INTERNAL;
+	opterr = 0;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		const struct option *o;
+
+		if (c == 'h') {
+			*cmd = CLI_HELP;
+			goto out;
+		}
+		if (c == 'V') {
+			*cmd = CLI_VERSION;
+			goto out;
+		}
+		if (c == '?') {
+			ret = usage_error("unknown flag '%s'", argv[optind - 1]);
+			goto out;
+		}
+		if (c == ':') {
+			ret = usage_error("flag '%s' needs a value", argv[optind - 1]);
+			goto out;
+		}
+		if (c == 'f') {
+			config_path = optarg;
+			continue;
+		}
+		for (o = longopts; o->val != c; o++)
+			;
+		opts[nopts++] = (struct cli_opt){ .key = o->name, .val = optarg };
+	}
+	if (optind < argc) {
+		ret = usage_error("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (config_path) {
+		ret = config_load_json(config_path, cfg);
+		if (ret)
+			goto out;
+	}
+	for (unsigned int i = 0; i < nopts && !ret; i++)
+		ret = config_apply(cfg, opts[i].key, opts[i].val);
+	if (!ret)
+		ret = config_validate(cfg);
+out:
+	free(opts);
+	return ret;
+}
+
+int config_validate(const struct vm_config *cfg)
+{
+	if (!cfg->kernel || !*cfg->kernel)
+		return usage_error("no kernel given (--kernel PATH)");
+	if (cfg->cpus == 0)
+		return usage_error("--cpus must be at least 1");
+	if (cfg->cpus > KITE_MAX_CPUS) {
+		return usage_error("--cpus %u exceeds kite's limit of %u vCPUs", cfg->cpus,
+				   KITE_MAX_CPUS);
+	}
+	if (cfg->memory < KITE_MIN_MEMORY || cfg->memory > KITE_MAX_MEMORY ||
+	    cfg->memory & 0xfff) {
+		return usage_error("memory size %llu bytes out of range (16M..1T, page multiple)",
+				   (unsigned long long)cfg->memory);
+	}
+	return 0;
+}

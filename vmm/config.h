@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The VM configuration model, shared by the command line, the JSON config
+ * file and (later) the control API. Parsing only checks syntax and ranges;
+ * nothing here opens files or touches KVM.
+ */
+#ifndef KITE_VMM_CONFIG_H
+#define KITE_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define KITE_MAX_CPUS 255		/* xAPIC ids in the MADT are 8-bit, 0xff is broadcast */
+#define KITE_MIN_MEMORY (16ULL << 20)
+#define KITE_MAX_MEMORY (1ULL << 40)
+#define KITE_DEFAULT_MEMORY (256ULL << 20)
+#define KITE_DEFAULT_CMDLINE "console=ttyS0"
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct vm_config {
+	char *kernel;
+	char *initrd;
+	char *cmdline;
+	uint64_t memory;
+	unsigned int cpus;
+	enum serial_mode serial;
+	char *serial_path;
+	double timeout;	 /* seconds; 0 = none */
+	int log_level;
+};
+
+enum cli_command { CLI_RUN, CLI_HELP, CLI_VERSION };
+
+void config_init(struct vm_config *cfg);
+void config_free(struct vm_config *cfg);
+
+/*
+ * Parses "kite COMMAND [flags]". Returns 0 with *cmd set, or a kite exit code
+ * (KITE_EXIT_USAGE) after printing a one-line error to stderr.
+ */
+int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cmd);
+void cli_usage(FILE *out);
+
+/* Parses a JSON config file into cfg. Returns 0 or KITE_EXIT_USAGE (one line logged). */
+int config_load_json(const char *path, struct vm_config *cfg);
+
+/* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL. */
+int parse_size(const char *s, uint64_t *out);
+int parse_serial(const char *s, struct vm_config *cfg);
+
+/* Range checks that need no host resources. Returns 0 or KITE_EXIT_USAGE. */
+int config_validate(const struct vm_config *cfg);
+
+#endif

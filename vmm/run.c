@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* kite's top level: command line to exit status, and the main thread's event loop. */
+#include "vmm/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "devices/legacy/legacy.h"
+#include "vmm/arch.h"
+#include "vmm/builder.h"
+#include "vmm/exitcode.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#ifndef KITE_VERSION
+#define KITE_VERSION "0.1.0"
+#endif
+
+#define ESCAPE_CHAR 0x01 /* Ctrl-A, then 'x' quits, as in QEMU's -nographic */
+
+/*
+ * The controlling terminal is process-wide state, and the fatal-signal
+ * handler that must restore it can only reach it through a static.
+ */
+static struct termios saved_termios;
+static volatile sig_atomic_t termios_saved;
+
+static void terminal_restore(void)
+{
+	if (termios_saved) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+		termios_saved = 0;
+	}
+}
+
+static void fatal_signal_handler(int sig)
+{
+	terminal_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void terminal_raw(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	raw = saved_termios;
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST | ONLCR; /* kite's own log lines still start at column 0 */
+	termios_saved = 1;
+	for (unsigned int i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], fatal_signal_handler);
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+static int open_serial_out(const struct vm_config *cfg)
+{
+	int fd;
+
+	switch (cfg->serial) {
+	case SERIAL_STDIO:
+		return STDOUT_FILENO;
+	case SERIAL_NONE:
+		return -1;
+	case SERIAL_FILE:
+		fd = open(cfg->serial_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			log_error("serial output file %s: %s", cfg->serial_path, strerror(errno));
+		return fd < 0 ? -2 : fd;
+	}
+	return -1;
+}
+
+static int check_initrd(const char *path)
+{
+	struct stat st;
+
+	if (!path)
+		return 0;
+	if (stat(path, &st) < 0 || access(path, R_OK) < 0) {
+		log_error("initrd %s: %s", path, strerror(errno));
+		return KITE_EXIT_LOAD;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error("initrd %s: not a regular file", path);
+		return KITE_EXIT_LOAD;
+	}
+	return 0;
+}
+
+struct event_loop {
+	struct vm *vm;
+	struct uart8250 *uart;
+	int epfd, sigfd, timerfd;
+	bool stdin_open;
+	bool stdin_escape;
+	uint8_t pending[256];
+	size_t npending, pending_off;
+};
+
+static int loop_add(int epfd, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* Forwards buffered stdin to the UART as far as its FIFO allows; handles Ctrl-A x. */
+static void loop_flush_input(struct event_loop *l)
+{
+	while (l->pending_off < l->npending) {
+		uint8_t c = l->pending[l->pending_off];
+
+		if (l->stdin_escape) {
+			l->stdin_escape = false;
+			if (c == 'x') {
+				vm_request_exit(l->vm, KITE_EXIT_SIGNAL, "escape");
+				l->pending_off = l->npending;
+				return;
+			}
+		} else if (c == ESCAPE_CHAR && termios_saved) {
+			l->stdin_escape = true;
+			l->pending_off++;
+			continue;
+		}
+		if (!uart8250_push_input(l->uart, &c, 1))
+			return; /* FIFO full: retry when the guest has drained it */
+		l->pending_off++;
+	}
+	l->npending = l->pending_off = 0;
+}
+
+static int event_loop_run(struct event_loop *l)
+{
+	struct vm *vm = l->vm;
+
+	for (;;) {
+		struct epoll_event evs[4];
+		int timeout = l->pending_off < l->npending ? 10 : -1;
+		int n = epoll_wait(l->epfd, evs, 4, timeout);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait: %s", strerror(errno));
+			vm_request_exit(vm, KITE_EXIT_INTERNAL, "event-loop");
+			return 0;
+		}
+		if (l->pending_off < l->npending)
+			loop_flush_input(l);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == vm->exit_efd)
+				return 0;
+			if (fd == l->sigfd) {
+				struct signalfd_siginfo si;
+
+				if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+					log_warn("received signal %u, stopping the VM", si.ssi_signo);
+					vm_request_exit(vm, KITE_EXIT_SIGNAL, "signal");
+				}
+			} else if (fd == l->timerfd) {
+				log_warn("timeout of %g s expired, stopping the VM", vm->cfg->timeout);
+				vm_request_exit(vm, KITE_EXIT_TIMEOUT, "timeout");
+			} else if (fd == STDIN_FILENO && l->npending == 0) {
+				ssize_t r = read(STDIN_FILENO, l->pending, sizeof(l->pending));
+
+				if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN))) {
+					/* EOF or error: the guest simply gets no more input. */
+					epoll_ctl(l->epfd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+					l->stdin_open = false;
+				} else if (r > 0) {
+					l->npending = (size_t)r;
+					l->pending_off = 0;
+					loop_flush_input(l);
+				}
+			}
+		}
+	}
+}
+
+static int event_loop_init(struct event_loop *l, struct vm *vm, struct uart8250 *uart,
+			   const sigset_t *sigs)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	memset(l, 0, sizeof(*l));
+	l->vm = vm;
+	l->uart = uart;
+	l->sigfd = l->timerfd = -1;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return -errno;
+	l->sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (l->sigfd < 0 || loop_add(l->epfd, l->sigfd, EPOLLIN) ||
+	    loop_add(l->epfd, vm->exit_efd, EPOLLIN))
+		return -errno;
+	if (cfg->timeout > 0) {
+		struct itimerspec its = { 0 };
+
+		its.it_value.tv_sec = (time_t)cfg->timeout;
+		its.it_value.tv_nsec = (long)((cfg->timeout - (double)(time_t)cfg->timeout) * 1e9);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+		l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (l->timerfd < 0 || timerfd_settime(l->timerfd, 0, &its, NULL) ||
+		    loop_add(l->epfd, l->timerfd, EPOLLIN))
+			return -errno;
+	}
+	/* stdin may be a file, which epoll refuses: then the guest gets no input. */
+	if (cfg->serial == SERIAL_STDIO && loop_add(l->epfd, STDIN_FILENO, EPOLLIN) == 0)
+		l->stdin_open = true;
+	return 0;
+}
+
+static void event_loop_destroy(struct event_loop *l)
+{
+	if (l->timerfd >= 0)
+		close(l->timerfd);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+}
+
+int kite_run(const struct vm_config *cfg, const char **reason)
+{
+	const char *kvm_path = getenv("KITE_KVM_DEVICE");
+	struct uart8250 *uart = NULL;
+	struct event_loop loop = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	sigset_t sigs, old;
+	struct vm vm;
+	int serial_fd, ret;
+
+	*reason = "load";
+	ret = arch_probe_kernel(cfg->kernel);
+	if (!ret)
+		ret = check_initrd(cfg->initrd);
+	if (ret)
+		return ret;
+	serial_fd = open_serial_out(cfg);
+	if (serial_fd == -2) {
+		*reason = "device";
+		return KITE_EXIT_DEVICE;
+	}
+
+	/* Blocked before any thread exists, so only the signalfd ever sees them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGQUIT);
+	sigaddset(&sigs, SIGUSR1); /* vCPU threads unblock it for the KVM_RUN kick */
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	sigdelset(&sigs, SIGUSR1);
+
+	ret = vm_create(&vm, cfg, kvm_path ? kvm_path : "/dev/kvm");
+	if (!ret)
+		ret = vm_build(&vm, serial_fd, &uart);
+	if (!ret && event_loop_init(&loop, &vm, uart, &sigs)) {
+		log_error("event loop set-up: %s", strerror(errno));
+		ret = KITE_EXIT_INTERNAL;
+	}
+	if (ret) {
+		*reason = kite_exit_name(ret);
+		goto out;
+	}
+	if (cfg->serial == SERIAL_STDIO)
+		terminal_raw();
+	ret = vm_start(&vm);
+	if (!ret)
+		event_loop_run(&loop);
+	vm_join(&vm);
+	terminal_restore();
+	ret = vm.exit_code;
+	*reason = vm.exit_reason ? vm.exit_reason : "status";
+out:
+	event_loop_destroy(&loop);
+	vm_destroy(&vm);
+	if (serial_fd > STDERR_FILENO)
+		close(serial_fd);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+int kite_main(int argc, char **argv, const char **reason)
+{
+	enum cli_command cmd = CLI_RUN;
+	struct vm_config cfg;
+	int ret;
+
+	config_init(&cfg);
+	*reason = "usage";
+	ret = cli_parse(argc, argv, &cfg, &cmd);
+	if (!ret) {
+		switch (cmd) {
+		case CLI_HELP:
+			cli_usage(stdout);
+			*reason = NULL;
+			break;
+		case CLI_VERSION:
+			printf("kite %s\n", KITE_VERSION);
+			*reason = NULL;
+			break;
+		case CLI_RUN:
+			log_set_level((enum log_level)cfg.log_level);
+			ret = kite_run(&cfg, reason);
+			break;
+		}
+	}
+	config_free(&cfg);
+	return ret;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * struct vm: everything one microVM owns. No global mutable state, so tests
+ * can build several VMs in one process and tear them down cleanly.
+ */
+#ifndef KITE_VMM_VM_H
+#define KITE_VMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "acpi/aml.h"
+#include "vmm/bus.h"
+#include "vmm/config.h"
+#include "vmm/guest_mem.h"
+
+struct kvm_run;
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+struct vm_cleanup {
+	void (*fn)(void *);
+	void *arg;
+};
+
+#define VM_MAX_CLEANUPS 32
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+	unsigned int max_vcpus;
+	struct guest_mem mem;
+	struct bus pio;
+	struct bus mmio;
+	unsigned int ncpus;
+	struct vcpu *vcpus;
+
+	/* AML device fragments for the DSDT's \_SB scope, appended by devices. */
+	struct aml_buf sb_aml;
+	/* Device state the VM owns, released in reverse order by vm_destroy. */
+	struct vm_cleanup cleanups[VM_MAX_CLEANUPS];
+	unsigned int ncleanups;
+
+	/* Where vCPU 0 starts, and the boot-parameter pointer it gets (arch-defined). */
+	uint64_t boot_entry;
+	uint64_t boot_param;
+
+	struct timespec start_mono; /* when kite started, for boot timing */
+
+	pthread_mutex_t exit_lock;
+	bool exiting;
+	int exit_code;
+	const char *exit_reason;
+	int exit_efd; /* eventfd, signalled once when the VM must stop */
+};
+
+/*
+ * Opens KVM and creates an empty VM with guest RAM, in-kernel irqchip and
+ * PIT. Returns 0 or a kite exit code (KVM or INTERNAL) after logging why.
+ */
+int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path);
+void vm_destroy(struct vm *vm);
+
+/* Creates the vCPUs (not yet running). Returns 0 or a kite exit code. */
+int vm_create_vcpus(struct vm *vm);
+/* Starts one thread per vCPU. Returns 0 or a kite exit code. */
+int vm_start(struct vm *vm);
+/* Stops and joins vCPU threads (after vm_request_exit). */
+void vm_join(struct vm *vm);
+
+/* Hands @arg to the VM, which calls @fn(@arg) on destruction. 0 or -ENOSPC. */
+int vm_own(struct vm *vm, void (*fn)(void *), void *arg);
+
+/* Raises or lowers an interrupt line (GSI) of the in-kernel irqchip. */
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+
+/*
+ * Asks the VM to stop with @code. The first request wins; later ones are
+ * ignored. Safe from any thread, including vCPU threads.
+ */
+void vm_request_exit(struct vm *vm, int code, const char *reason);
+
+/* Milliseconds of wall time since kite started. */
+double vm_elapsed_ms(const struct vm *vm);
+
+/* Pure check, unit-tested: does @ncpus fit KVM's limit? 0 or KITE_EXIT_USAGE (logged). */
+int vm_check_cpus(unsigned int ncpus, unsigned int kvm_max);
+
+#endif
