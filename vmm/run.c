@@ -173,6 +173,10 @@ static int event_loop_run(struct event_loop *l)
 					vm_request_exit(vm, KITE_EXIT_SIGNAL, "signal");
 				}
 			} else if (fd == l->timerfd) {
+				uint64_t ticks;
+
+				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					log_debug("timerfd read: %s", strerror(errno));
 				log_warn("timeout of %g s expired, stopping the VM", vm->cfg->timeout);
 				vm_request_exit(vm, KITE_EXIT_TIMEOUT, "timeout");
 			} else if (fd == STDIN_FILENO && l->npending == 0) {
