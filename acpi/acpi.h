@@ -40,18 +40,29 @@ struct acpi_tables_cfg {
 	size_t nextra;
 };
 
+#define ACPI_TABLE_HEADER_LEN 36
+#define ACPI_RSDP_LEN 36
+#define ACPI_FADT_LEN 276
+
 /*
  * Lays out RSDP, XSDT, FADT, MADT, DSDT (with \_S5) and the extra tables in
  * @buf, which the guest will see at guest-physical address @base. RSDP comes
  * first, at @base (16-byte aligned), so legacy scans of the BIOS area find it.
- * Returns 0 and the bytes used in *@used, or -ENOSPC / -EINVAL.
+ * Returns 0 and the bytes used in *@used (which may be NULL), or -ENOSPC
+ * (nothing written) / -EINVAL: NULL @cfg or @buf, ncpus 0 or > 255, @base not
+ * 16-byte aligned, more than 16 overrides or an ISA source >= 16, a NULL
+ * array with a non-zero count, more than 64 extra tables, an extra table whose
+ * header length or checksum is wrong.
  */
 int acpi_build_tables(const struct acpi_tables_cfg *cfg, uint64_t base, uint8_t *buf, size_t cap,
 		      size_t *used);
 
 /* Fills the standard 36-byte header and later fixes length and checksum. */
 void acpi_table_header(uint8_t *t, const char sig[4], uint8_t revision, uint32_t len);
+/* Sets t[@csum_off] so that the @len bytes at @t sum to zero (any old value ignored). */
 void acpi_table_checksum(uint8_t *t, size_t len, size_t csum_off);
+/* Stores @len in the header and sets the header checksum over @len bytes. */
+void acpi_table_finish(uint8_t *t, uint32_t len);
 
 /* Value with which the 8-bit sum of @len bytes at @p is zero. */
 uint8_t acpi_checksum(const uint8_t *p, size_t len);

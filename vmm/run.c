@@ -100,7 +100,7 @@ static int check_initrd(const char *path)
 	return 0;
 }
 
-struct event_loop {
+struct main_loop {
 	struct vm *vm;
 	struct uart8250 *uart;
 	int epfd, sigfd, timerfd;
@@ -118,7 +118,7 @@ static int loop_add(int epfd, int fd, uint32_t events)
 }
 
 /* Forwards buffered stdin to the UART as far as its FIFO allows; handles Ctrl-A x. */
-static void loop_flush_input(struct event_loop *l)
+static void loop_flush_input(struct main_loop *l)
 {
 	while (l->pending_off < l->npending) {
 		uint8_t c = l->pending[l->pending_off];
@@ -142,7 +142,7 @@ static void loop_flush_input(struct event_loop *l)
 	l->npending = l->pending_off = 0;
 }
 
-static int event_loop_run(struct event_loop *l)
+static int main_loop_run(struct main_loop *l)
 {
 	struct vm *vm = l->vm;
 
@@ -196,7 +196,7 @@ static int event_loop_run(struct event_loop *l)
 	}
 }
 
-static int event_loop_init(struct event_loop *l, struct vm *vm, struct uart8250 *uart,
+static int main_loop_init(struct main_loop *l, struct vm *vm, struct uart8250 *uart,
 			   const sigset_t *sigs)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -230,7 +230,7 @@ static int event_loop_init(struct event_loop *l, struct vm *vm, struct uart8250 
 	return 0;
 }
 
-static void event_loop_destroy(struct event_loop *l)
+static void main_loop_destroy(struct main_loop *l)
 {
 	if (l->timerfd >= 0)
 		close(l->timerfd);
@@ -244,7 +244,7 @@ int kite_run(const struct vm_config *cfg, const char **reason)
 {
 	const char *kvm_path = getenv("KITE_KVM_DEVICE");
 	struct uart8250 *uart = NULL;
-	struct event_loop loop = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct main_loop loop = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
 	sigset_t sigs, old;
 	struct vm vm;
 	int serial_fd, ret;
@@ -274,7 +274,7 @@ int kite_run(const struct vm_config *cfg, const char **reason)
 	ret = vm_create(&vm, cfg, kvm_path ? kvm_path : "/dev/kvm");
 	if (!ret)
 		ret = vm_build(&vm, serial_fd, &uart);
-	if (!ret && event_loop_init(&loop, &vm, uart, &sigs)) {
+	if (!ret && main_loop_init(&loop, &vm, uart, &sigs)) {
 		log_error("event loop set-up: %s", strerror(errno));
 		ret = KITE_EXIT_INTERNAL;
 	}
@@ -286,13 +286,13 @@ int kite_run(const struct vm_config *cfg, const char **reason)
 		terminal_raw();
 	ret = vm_start(&vm);
 	if (!ret)
-		event_loop_run(&loop);
+		main_loop_run(&loop);
 	vm_join(&vm);
 	terminal_restore();
 	ret = vm.exit_code;
 	*reason = vm.exit_reason ? vm.exit_reason : "status";
 out:
-	event_loop_destroy(&loop);
+	main_loop_destroy(&loop);
 	vm_destroy(&vm);
 	if (serial_fd > STDERR_FILENO)
 		close(serial_fd);
