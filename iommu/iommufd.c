@@ -82,7 +82,7 @@ void host_iommu_close(struct host_iommu *h)
 
 int host_iommu_destroy(struct host_iommu *h, uint32_t id)
 {
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+	struct iommu_destroy cmd = {.size = sizeof(cmd), .id = id};
 	int ret = hio(h, IOMMU_DESTROY, &cmd);
 
 	if (ret < 0)
@@ -92,7 +92,7 @@ int host_iommu_destroy(struct host_iommu *h, uint32_t id)
 
 int host_iommu_ioas_alloc(struct host_iommu *h, uint32_t *ioas_id)
 {
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	struct iommu_ioas_alloc cmd = {.size = sizeof(cmd)};
 	int ret = hio(h, IOMMU_IOAS_ALLOC, &cmd);
 
 	if (ret < 0) {
@@ -108,10 +108,10 @@ int host_iommu_ioas_iova_ranges(struct host_iommu *h, uint32_t ioas_id,
 				uint64_t *alignment)
 {
 	struct iommu_ioas_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.num_iovas = max,
-		.allowed_iovas = (uintptr_t)ranges,
+	    .size = sizeof(cmd),
+	    .ioas_id = ioas_id,
+	    .num_iovas = max,
+	    .allowed_iovas = (uintptr_t)ranges,
 	};
 	int ret = hio(h, IOMMU_IOAS_IOVA_RANGES, &cmd);
 
@@ -130,12 +130,12 @@ int host_iommu_ioas_map(struct host_iommu *h, uint32_t ioas_id, const void *va, 
 			uint64_t *iova, uint32_t flags)
 {
 	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioas_id = ioas_id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? *iova : 0,
+	    .size = sizeof(cmd),
+	    .flags = flags,
+	    .ioas_id = ioas_id,
+	    .user_va = (uintptr_t)va,
+	    .length = len,
+	    .iova = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? *iova : 0,
 	};
 	int ret = hio(h, IOMMU_IOAS_MAP, &cmd);
 
@@ -154,16 +154,17 @@ int host_iommu_ioas_unmap(struct host_iommu *h, uint32_t ioas_id, uint64_t iova,
 			  uint64_t *unmapped)
 {
 	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = len,
+	    .size = sizeof(cmd),
+	    .ioas_id = ioas_id,
+	    .iova = iova,
+	    .length = len,
 	};
 	int ret = hio(h, IOMMU_IOAS_UNMAP, &cmd);
 
 	if (ret < 0) {
 		log_error("iommufd: unmap iova %#llx len %#llx from IOAS %u: %s",
-			  (unsigned long long)iova, (unsigned long long)len, ioas_id, strerror(-ret));
+			  (unsigned long long)iova, (unsigned long long)len, ioas_id,
+			  strerror(-ret));
 		return ret;
 	}
 	if (unmapped)
@@ -219,6 +220,11 @@ static int check_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct 
 	uint32_t n = 0;
 	int ret;
 
+	if (mem->nregions > GUEST_MEM_MAX_REGIONS) {
+		log_error("iommufd: guest_mem claims %u regions (max %u)", mem->nregions,
+			  GUEST_MEM_MAX_REGIONS);
+		return -EINVAL;
+	}
 	ret = iova_ranges_all(h, ioas_id, &r, &n, &align);
 	if (ret < 0)
 		return ret;
@@ -228,18 +234,19 @@ static int check_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct 
 
 		if (!g->size || last < g->gpa) {
 			log_error("iommufd: guest RAM region %u (gpa %#llx size %#llx) is empty or "
-				  "wraps", i, (unsigned long long)g->gpa,
-				  (unsigned long long)g->size);
+				  "wraps",
+				  i, (unsigned long long)g->gpa, (unsigned long long)g->size);
 			ret = -EINVAL;
 			goto out;
 		}
 		if (!range_fits(r, n, g->gpa, last)) {
-			log_error("iommufd: guest RAM [%#llx, %#llx] (region %u) is outside the host "
-				  "IOMMU's usable IOVA ranges of IOAS %u (%u ranges, first [%#llx, "
-				  "%#llx]); cannot map it at IOVA == GPA",
-				  (unsigned long long)g->gpa, (unsigned long long)last, i, ioas_id,
-				  n, n ? (unsigned long long)r[0].start : 0ull,
-				  n ? (unsigned long long)r[0].last : 0ull);
+			log_error(
+			    "iommufd: guest RAM [%#llx, %#llx] (region %u) is outside the host "
+			    "IOMMU's usable IOVA ranges of IOAS %u (%u ranges, first [%#llx, "
+			    "%#llx]); cannot map it at IOVA == GPA",
+			    (unsigned long long)g->gpa, (unsigned long long)last, i, ioas_id, n,
+			    n ? (unsigned long long)r[0].start : 0ull,
+			    n ? (unsigned long long)r[0].last : 0ull);
 			ret = -ERANGE;
 			goto out;
 		}
@@ -260,7 +267,7 @@ out:
 int host_iommu_map_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct guest_mem *mem)
 {
 	const uint32_t flags =
-		IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	unsigned int i;
 	int ret;
 
@@ -284,8 +291,7 @@ unwind:
 	return ret;
 }
 
-int host_iommu_unmap_guest_mem(struct host_iommu *h, uint32_t ioas_id,
-			       const struct guest_mem *mem)
+int host_iommu_unmap_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct guest_mem *mem)
 {
 	int first = 0;
 
@@ -307,8 +313,9 @@ static int hwpt_alloc(struct host_iommu *h, struct iommu_hwpt_alloc *cmd, const 
 
 	if (ret < 0) {
 		log_error("iommufd: %s HWPT alloc (dev %u on %u, flags %#x, data type %#x len %u): "
-			  "%s", what, cmd->dev_id, cmd->pt_id, cmd->flags, cmd->data_type,
-			  cmd->data_len, strerror(-ret));
+			  "%s",
+			  what, cmd->dev_id, cmd->pt_id, cmd->flags, cmd->data_type, cmd->data_len,
+			  strerror(-ret));
 		return ret;
 	}
 	*hwpt_id = cmd->out_hwpt_id;
@@ -319,11 +326,11 @@ int host_iommu_hwpt_alloc_paging(struct host_iommu *h, uint32_t dev_id, uint32_t
 				 uint32_t flags, uint32_t *hwpt_id)
 {
 	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = ioas_id,
-		.data_type = IOMMU_HWPT_DATA_NONE,
+	    .size = sizeof(cmd),
+	    .flags = flags,
+	    .dev_id = dev_id,
+	    .pt_id = ioas_id,
+	    .data_type = IOMMU_HWPT_DATA_NONE,
 	};
 
 	return hwpt_alloc(h, &cmd, "paging", hwpt_id);
@@ -334,14 +341,14 @@ int host_iommu_hwpt_alloc_nested(struct host_iommu *h, uint32_t dev_id, uint32_t
 				 uint32_t fault_id, uint32_t *hwpt_id)
 {
 	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0,
-		.dev_id = dev_id,
-		.pt_id = parent_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-		.fault_id = fault_id,
+	    .size = sizeof(cmd),
+	    .flags = fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0,
+	    .dev_id = dev_id,
+	    .pt_id = parent_id,
+	    .data_type = data_type,
+	    .data_len = data_len,
+	    .data_uptr = (uintptr_t)data,
+	    .fault_id = fault_id,
 	};
 
 	return hwpt_alloc(h, &cmd, "nested", hwpt_id);
@@ -364,7 +371,7 @@ int host_iommu_hwpt_alloc_smmuv3(struct host_iommu *h, uint32_t dev_id, uint32_t
 int host_iommu_hwpt_alloc_selftest(struct host_iommu *h, uint32_t dev_id, uint32_t parent_id,
 				   uint32_t iotlb, uint32_t *hwpt_id)
 {
-	struct iommu_hwpt_selftest data = { .iotlb = iotlb };
+	struct iommu_hwpt_selftest data = {.iotlb = iotlb};
 
 	return host_iommu_hwpt_alloc_nested(h, dev_id, parent_id, IOMMU_HWPT_DATA_SELFTEST, &data,
 					    sizeof(data), 0, hwpt_id);
@@ -372,7 +379,7 @@ int host_iommu_hwpt_alloc_selftest(struct host_iommu *h, uint32_t dev_id, uint32
 
 int host_iommu_fault_alloc(struct host_iommu *h, uint32_t *fault_id, int *fault_fd)
 {
-	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	struct iommu_fault_alloc cmd = {.size = sizeof(cmd)};
 	int ret = hio(h, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
 
 	if (ret < 0) {
@@ -389,12 +396,12 @@ static int invalidate_once(struct host_iommu *h, uint32_t id, uint32_t data_type
 			   const void *entries, uint32_t n, uint32_t entry_len, uint32_t *done)
 {
 	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = id,
-		.data_uptr = (uintptr_t)entries,
-		.data_type = data_type,
-		.entry_len = entry_len,
-		.entry_num = n,
+	    .size = sizeof(cmd),
+	    .hwpt_id = id,
+	    .data_uptr = (uintptr_t)entries,
+	    .data_type = data_type,
+	    .entry_len = entry_len,
+	    .entry_num = n,
 	};
 	int ret = hio(h, IOMMU_HWPT_INVALIDATE, &cmd);
 
@@ -434,14 +441,14 @@ int host_iommu_invalidate(struct host_iommu *h, uint32_t hwpt_or_viommu_id, uint
 		return -EINVAL;
 	}
 	if (n <= cap)
-		ret = invalidate_once(h, hwpt_or_viommu_id, data_type, entries, n, entry_len,
-				      &total);
+		ret =
+		    invalidate_once(h, hwpt_or_viommu_id, data_type, entries, n, entry_len, &total);
 	while (n > cap && total < n) {
 		uint32_t chunk = n - total < cap ? n - total : cap;
 		uint32_t done = 0;
 
-		ret = invalidate_once(h, hwpt_or_viommu_id, data_type, p + (size_t)total * entry_len,
-				      chunk, entry_len, &done);
+		ret = invalidate_once(h, hwpt_or_viommu_id, data_type,
+				      p + (size_t)total * entry_len, chunk, entry_len, &done);
 		total += done;
 		if (ret < 0)
 			break;
@@ -450,8 +457,8 @@ int host_iommu_invalidate(struct host_iommu *h, uint32_t hwpt_or_viommu_id, uint
 	if (ret < 0)
 		/* Guest-triggerable (a bad descriptor), and the caller reports it to the guest. */
 		log_debug("iommufd: invalidate on %u (type %#x, %u x %u bytes) stopped at entry "
-			  "%u: %s", hwpt_or_viommu_id, data_type, n, entry_len, total,
-			  strerror(-ret));
+			  "%u: %s",
+			  hwpt_or_viommu_id, data_type, n, entry_len, total, strerror(-ret));
 	return ret;
 }
 
@@ -462,10 +469,10 @@ int host_iommu_get_hw_info(struct host_iommu *h, uint32_t dev_id, struct host_io
 
 	memset(info, 0, sizeof(*info));
 	cmd = (struct iommu_hw_info){
-		.size = sizeof(cmd),
-		.dev_id = dev_id,
-		.data_len = sizeof(info->raw),
-		.data_uptr = (uintptr_t)info->raw,
+	    .size = sizeof(cmd),
+	    .dev_id = dev_id,
+	    .data_len = sizeof(info->raw),
+	    .data_uptr = (uintptr_t)info->raw,
 	};
 	ret = hio(h, IOMMU_GET_HW_INFO, &cmd);
 	if (ret < 0) {
@@ -492,7 +499,7 @@ int host_iommu_probe_viommu(struct host_iommu *h)
 	 * Type DEFAULT is refused with EOPNOTSUPP before any lookup on kernels that have the
 	 * ioctl, so this creates nothing; an older kernel answers ENOTTY.
 	 */
-	struct iommu_viommu_alloc cmd = { .size = sizeof(cmd), .type = IOMMU_VIOMMU_TYPE_DEFAULT };
+	struct iommu_viommu_alloc cmd = {.size = sizeof(cmd), .type = IOMMU_VIOMMU_TYPE_DEFAULT};
 	int ret = hio(h, IOMMU_VIOMMU_ALLOC, &cmd);
 
 	if (ret == -ENOTTY) {
@@ -513,10 +520,10 @@ int host_iommu_viommu_alloc(struct host_iommu *h, uint32_t dev_id, uint32_t nest
 			    uint32_t type, uint32_t *viommu_id)
 {
 	struct iommu_viommu_alloc cmd = {
-		.size = sizeof(cmd),
-		.type = type,
-		.dev_id = dev_id,
-		.hwpt_id = nest_parent_id,
+	    .size = sizeof(cmd),
+	    .type = type,
+	    .dev_id = dev_id,
+	    .hwpt_id = nest_parent_id,
 	};
 	int ret;
 
@@ -541,10 +548,10 @@ int host_iommu_vdevice_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t 
 			     uint64_t virt_id, uint32_t *vdevice_id)
 {
 	struct iommu_vdevice_alloc cmd = {
-		.size = sizeof(cmd),
-		.viommu_id = viommu_id,
-		.dev_id = dev_id,
-		.virt_id = virt_id,
+	    .size = sizeof(cmd),
+	    .viommu_id = viommu_id,
+	    .dev_id = dev_id,
+	    .virt_id = virt_id,
 	};
 	int ret;
 
@@ -572,7 +579,7 @@ static int vfio_io(struct host_iommu *h, int dev_fd, unsigned long request, void
 
 int host_iommu_vfio_bind(struct host_iommu *h, int dev_fd, uint32_t *dev_id)
 {
-	struct vfio_device_bind_iommufd cmd = { .argsz = sizeof(cmd), .iommufd = h->fd };
+	struct vfio_device_bind_iommufd cmd = {.argsz = sizeof(cmd), .iommufd = h->fd};
 	int ret = vfio_io(h, dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &cmd);
 
 	if (ret < 0) {
@@ -586,7 +593,7 @@ int host_iommu_vfio_bind(struct host_iommu *h, int dev_fd, uint32_t *dev_id)
 
 int host_iommu_vfio_attach(struct host_iommu *h, int dev_fd, uint32_t pt_id, uint32_t *attached)
 {
-	struct vfio_device_attach_iommufd_pt cmd = { .argsz = sizeof(cmd), .pt_id = pt_id };
+	struct vfio_device_attach_iommufd_pt cmd = {.argsz = sizeof(cmd), .pt_id = pt_id};
 	int ret = vfio_io(h, dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
 
 	if (ret < 0) {
@@ -601,7 +608,7 @@ int host_iommu_vfio_attach(struct host_iommu *h, int dev_fd, uint32_t pt_id, uin
 
 int host_iommu_vfio_detach(struct host_iommu *h, int dev_fd)
 {
-	struct vfio_device_detach_iommufd_pt cmd = { .argsz = sizeof(cmd) };
+	struct vfio_device_detach_iommufd_pt cmd = {.argsz = sizeof(cmd)};
 	int ret = vfio_io(h, dev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
 
 	if (ret < 0) {

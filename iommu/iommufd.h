@@ -24,7 +24,7 @@ typedef int host_iommu_ioctl_fn(void *ctx, int fd, unsigned long request, void *
 
 enum host_iommu_feature {
 	HOST_IOMMU_FEATURE_UNKNOWN = 0, /* not probed yet */
-	HOST_IOMMU_FEATURE_ABSENT,      /* the kernel lacks the ioctl (ENOTTY) */
+	HOST_IOMMU_FEATURE_ABSENT,	/* the kernel lacks the ioctl (ENOTTY) */
 	HOST_IOMMU_FEATURE_PRESENT,
 };
 
@@ -77,8 +77,7 @@ int host_iommu_ioas_unmap(struct host_iommu *h, uint32_t ioas_id, uint64_t iova,
  * (-EINVAL). On failure nothing stays mapped.
  */
 int host_iommu_map_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct guest_mem *mem);
-int host_iommu_unmap_guest_mem(struct host_iommu *h, uint32_t ioas_id,
-			       const struct guest_mem *mem);
+int host_iommu_unmap_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct guest_mem *mem);
 
 /* ---- HW page tables ---- */
 

@@ -57,10 +57,10 @@ static int fake_invalidate(struct iommu_hwpt_invalidate *cmd)
 	if (fk.ninval < MAX_LOG)
 		fk.inval_log[fk.ninval] = *cmd;
 	fk.ninval++;
-	first = fk.inval_base && cmd->entry_len ?
-			(uint32_t)(((const uint8_t *)(uintptr_t)cmd->data_uptr - fk.inval_base) /
-				   cmd->entry_len) :
-			0;
+	first = fk.inval_base && cmd->entry_len
+		    ? (uint32_t)(((const uint8_t *)(uintptr_t)cmd->data_uptr - fk.inval_base) /
+				 cmd->entry_len)
+		    : 0;
 	if (fk.inval_errno && fk.inval_fail_index >= first &&
 	    fk.inval_fail_index < first + cmd->entry_num) {
 		if (!fk.inval_no_writeback)
@@ -145,7 +145,7 @@ static void setup(void)
 {
 	memset(&fk, 0, sizeof(fk));
 	fk.nranges = 1;
-	fk.ranges[0] = (struct iommu_iova_range){ 0, (1ull << 48) - 1 };
+	fk.ranges[0] = (struct iommu_iova_range){0, (1ull << 48) - 1};
 	host_iommu_init_fd(&h, FAKE_FD, false);
 	host_iommu_set_ioctl(&h, fake_ioctl, &fk);
 }
@@ -172,7 +172,7 @@ TestSuite(iommufd_invalidate, .init = setup, .fini = teardown);
 
 Test(iommufd_invalidate, one_call_for_each_size_up_to_cap)
 {
-	static const uint32_t sizes[] = { 1, 2, 64, 512, 4096 };
+	static const uint32_t sizes[] = {1, 2, 64, 512, 4096};
 
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct iommu_hwpt_invalidate_selftest *e = make_entries(sizes[i]);
@@ -180,7 +180,8 @@ Test(iommufd_invalidate, one_call_for_each_size_up_to_cap)
 		unsigned int before = fk.ninval;
 
 		cr_assert_eq(host_iommu_invalidate(&h, 7, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, e,
-						   sizes[i], sizeof(*e), &handled), 0);
+						   sizes[i], sizeof(*e), &handled),
+			     0);
 		cr_assert_eq(handled, sizes[i]);
 		cr_assert_eq(fk.ninval - before, 1, "n=%u took %u calls", sizes[i],
 			     fk.ninval - before);
@@ -211,8 +212,7 @@ Test(iommufd_invalidate, above_real_cap_splits_in_two)
 	uint32_t cap = IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX, handled = 0;
 	struct iommu_hwpt_invalidate_selftest *e = make_entries(cap + 3);
 
-	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, cap + 3, sizeof(*e), &handled),
-		     0);
+	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, cap + 3, sizeof(*e), &handled), 0);
 	cr_assert_eq(handled, cap + 3);
 	cr_assert_eq(fk.ninval, 2);
 	cr_assert_eq(fk.inval_log[0].entry_num, cap);
@@ -260,8 +260,7 @@ Test(iommufd_invalidate, partial_count_with_errno)
 
 	fk.inval_errno = EINVAL;
 	fk.inval_fail_index = 3;
-	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 5, sizeof(*e), &handled),
-		     -EINVAL);
+	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 5, sizeof(*e), &handled), -EINVAL);
 	cr_assert_eq(handled, 3);
 	cr_assert_eq(fk.ninval, 1);
 	free(e);
@@ -274,8 +273,7 @@ Test(iommufd_invalidate, efault_reports_kernel_count)
 
 	fk.inval_errno = EFAULT;
 	fk.inval_fail_index = 0;
-	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 4, sizeof(*e), &handled),
-		     -EFAULT);
+	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 4, sizeof(*e), &handled), -EFAULT);
 	cr_assert_eq(handled, 0);
 	free(e);
 }
@@ -288,8 +286,7 @@ Test(iommufd_invalidate, failure_without_writeback_claims_nothing)
 	fk.inval_errno = EFAULT;
 	fk.inval_fail_index = 2;
 	fk.inval_no_writeback = true; /* entry_num still reads 4 */
-	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 4, sizeof(*e), &handled),
-		     -EFAULT);
+	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 4, sizeof(*e), &handled), -EFAULT);
 	cr_assert_eq(handled, 0);
 	free(e);
 }
@@ -300,8 +297,7 @@ Test(iommufd_invalidate, enomem_passed_through)
 	uint32_t handled = 99;
 
 	fk.fail[NR(IOMMU_HWPT_INVALIDATE)] = -ENOMEM;
-	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 2, sizeof(*e), &handled),
-		     -ENOMEM);
+	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 2, sizeof(*e), &handled), -ENOMEM);
 	cr_assert_eq(handled, 0);
 	free(e);
 }
@@ -318,7 +314,7 @@ Test(iommufd_invalidate, zero_entries_is_passed_to_kernel)
 
 Test(iommufd_invalidate, bad_arrays_refused_without_ioctl)
 {
-	struct iommu_hwpt_invalidate_selftest e[2] = { 0 };
+	struct iommu_hwpt_invalidate_selftest e[2] = {0};
 	uint32_t handled = 99;
 
 	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 2, 0, &handled), -EINVAL);
@@ -331,7 +327,7 @@ Test(iommufd_invalidate, bad_arrays_refused_without_ioctl)
 
 Test(iommufd_invalidate, per_type_entry_len_left_to_kernel)
 {
-	uint8_t buf[64] = { 0 };
+	uint8_t buf[64] = {0};
 	uint32_t handled = 0;
 
 	/* 1 and 9 bytes are wrong for the selftest type, but that is the kernel's call. */
@@ -359,18 +355,19 @@ TestSuite(iommufd_abi, .init = setup, .fini = teardown);
 
 Test(iommufd_abi, size_fields_match_struct_sizes)
 {
-	struct iommu_hwpt_vtd_s1 s1 = { 0 };
-	struct iommu_hwpt_arm_smmuv3 ste = { 0 };
+	struct iommu_hwpt_vtd_s1 s1 = {0};
+	struct iommu_hwpt_arm_smmuv3 ste = {0};
 	struct host_iommu_hw_info info;
 	uint64_t iova = 1ull << 24, unmapped;
 	uint32_t id, handled, fid;
 	int ffd;
-	uint8_t e[8] = { 0 };
+	uint8_t e[8] = {0};
 
 	cr_assert_eq(host_iommu_ioas_alloc(&h, &id), 0);
 	cr_assert_eq(fk.size_seen[NR(IOMMU_IOAS_ALLOC)], 12);
-	cr_assert_eq(host_iommu_ioas_map(&h, 3, e, 4096, &iova, IOMMU_IOAS_MAP_FIXED_IOVA |
-							   IOMMU_IOAS_MAP_READABLE), 0);
+	cr_assert_eq(host_iommu_ioas_map(&h, 3, e, 4096, &iova,
+					 IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE),
+		     0);
 	cr_assert_eq(fk.size_seen[NR(IOMMU_IOAS_MAP)], 40);
 	cr_assert_eq(host_iommu_ioas_unmap(&h, 3, iova, 4096, &unmapped), 0);
 	cr_assert_eq(fk.size_seen[NR(IOMMU_IOAS_UNMAP)], 24);
@@ -411,11 +408,12 @@ Test(iommufd_abi, size_fields_match_struct_sizes)
 
 Test(iommufd_abi, nested_alloc_with_fault_queue)
 {
-	struct iommu_hwpt_selftest d = { .iotlb = 1 };
+	struct iommu_hwpt_selftest d = {.iotlb = 1};
 	uint32_t id;
 
-	cr_assert_eq(host_iommu_hwpt_alloc_nested(&h, 5, 9, IOMMU_HWPT_DATA_SELFTEST, &d,
-						  sizeof(d), 21, &id), 0);
+	cr_assert_eq(host_iommu_hwpt_alloc_nested(&h, 5, 9, IOMMU_HWPT_DATA_SELFTEST, &d, sizeof(d),
+						  21, &id),
+		     0);
 	cr_assert_eq(fk.last_hwpt.flags, IOMMU_HWPT_FAULT_ID_VALID);
 	cr_assert_eq(fk.last_hwpt.fault_id, 21);
 	cr_assert_eq(id, 9);
@@ -442,7 +440,7 @@ TestSuite(iommufd_hw_info, .init = setup, .fini = teardown);
 
 Test(iommufd_hw_info, selftest_payload_is_typed)
 {
-	struct iommu_test_hw_info p = { .flags = 0, .test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL };
+	struct iommu_test_hw_info p = {.flags = 0, .test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL};
 	struct host_iommu_hw_info info;
 
 	fk.hw_type = IOMMU_HW_INFO_TYPE_SELFTEST;
@@ -457,8 +455,8 @@ Test(iommufd_hw_info, selftest_payload_is_typed)
 
 Test(iommufd_hw_info, vtd_registers)
 {
-	struct iommu_hw_info_vtd p = { .flags = 1, .cap_reg = 0x00d2008c22260206ull,
-				       .ecap_reg = 1ull << 26 };
+	struct iommu_hw_info_vtd p = {
+	    .flags = 1, .cap_reg = 0x00d2008c22260206ull, .ecap_reg = 1ull << 26};
 	struct host_iommu_hw_info info;
 
 	fk.hw_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
@@ -528,17 +526,17 @@ static void two_regions(struct guest_mem *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->nregions = 2;
-	m->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = 3ull << 30,
-						   .hva = (uint8_t *)(uintptr_t)0x7f0000000000ull };
-	m->regions[1] = (struct guest_mem_region){ .gpa = 4ull << 30, .size = 1ull << 30,
-						   .hva = (uint8_t *)(uintptr_t)0x7f4000000000ull };
+	m->regions[0] = (struct guest_mem_region){
+	    .gpa = 0, .size = 3ull << 30, .hva = (uint8_t *)(uintptr_t)0x7f0000000000ull};
+	m->regions[1] = (struct guest_mem_region){
+	    .gpa = 4ull << 30, .size = 1ull << 30, .hva = (uint8_t *)(uintptr_t)0x7f4000000000ull};
 	m->ram_size = 4ull << 30;
 }
 
 Test(iommufd_map, two_regions_map_at_gpa)
 {
-	const uint32_t want = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			      IOMMU_IOAS_MAP_WRITEABLE;
+	const uint32_t want =
+	    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 	struct guest_mem m;
 
 	two_regions(&m);
@@ -566,7 +564,7 @@ Test(iommufd_map, region_outside_ranges_refused)
 
 	two_regions(&m);
 	/* The mock's aperture: RAM at GPA 0 cannot sit at IOVA 0. */
-	fk.ranges[0] = (struct iommu_iova_range){ MOCK_APERTURE_START, MOCK_APERTURE_LAST };
+	fk.ranges[0] = (struct iommu_iova_range){MOCK_APERTURE_START, MOCK_APERTURE_LAST};
 	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), -ERANGE);
 	cr_assert_eq(fk.nmaps, 0);
 }
@@ -577,8 +575,8 @@ Test(iommufd_map, region_straddling_a_hole_refused)
 
 	two_regions(&m);
 	fk.nranges = 2;
-	fk.ranges[0] = (struct iommu_iova_range){ 0, 0xfedfffffull };
-	fk.ranges[1] = (struct iommu_iova_range){ 0xfef00000ull, (1ull << 48) - 1 };
+	fk.ranges[0] = (struct iommu_iova_range){0, 0xfedfffffull};
+	fk.ranges[1] = (struct iommu_iova_range){0xfef00000ull, (1ull << 48) - 1};
 	m.regions[0].size = 4ull << 30; /* crosses the hole */
 	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), -ERANGE);
 	cr_assert_eq(fk.nmaps, 0);
@@ -591,8 +589,9 @@ Test(iommufd_map, many_ranges_emsgsize_retry)
 	two_regions(&m);
 	fk.nranges = 12; /* more than the first buffer holds */
 	for (unsigned int i = 0; i < 11; i++)
-		fk.ranges[i] = (struct iommu_iova_range){ (uint64_t)i << 20, ((uint64_t)i << 20) + 1 };
-	fk.ranges[11] = (struct iommu_iova_range){ 0, (1ull << 48) - 1 };
+		fk.ranges[i] =
+		    (struct iommu_iova_range){(uint64_t)i << 20, ((uint64_t)i << 20) + 1};
+	fk.ranges[11] = (struct iommu_iova_range){0, (1ull << 48) - 1};
 	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), 0);
 	cr_assert_eq(fk.calls[NR(IOMMU_IOAS_IOVA_RANGES)], 2);
 	cr_assert_eq(fk.nmaps, 2);
@@ -650,4 +649,15 @@ Test(iommufd_vfio, bind_attach_replace_detach_use_device_fd)
 	cr_assert_eq(fk.last_fd, 40);
 	cr_assert_eq(host_iommu_ioas_alloc(&h, &hwpt), 0);
 	cr_assert_eq(fk.last_fd, FAKE_FD);
+}
+
+Test(iommufd_map, corrupt_region_count_refused)
+{
+	struct guest_mem m;
+
+	two_regions(&m);
+	m.nregions = GUEST_MEM_MAX_REGIONS + 1;
+	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), -EINVAL);
+	cr_assert_eq(fk.calls[NR(IOMMU_IOAS_IOVA_RANGES)], 0);
+	cr_assert_eq(fk.nmaps, 0);
 }

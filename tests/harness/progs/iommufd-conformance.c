@@ -54,7 +54,7 @@ static int test_cmd(struct conf *c, struct iommu_test_cmd *cmd)
 }
 
 __attribute__((format(printf, 4, 5))) static bool check(struct conf *c, const char *name, bool ok,
-							 const char *fmt, ...)
+							const char *fmt, ...)
 {
 	char detail[256] = "";
 	va_list ap;
@@ -84,9 +84,9 @@ static bool iotlb_is(struct conf *c, uint32_t hwpt, const uint32_t want[NSLOTS],
 {
 	for (unsigned int i = 0; i < NSLOTS; i++) {
 		struct iommu_test_cmd cmd = {
-			.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-			.id = hwpt,
-			.check_iotlb = { .id = i, .iotlb = want[i] },
+		    .op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		    .id = hwpt,
+		    .check_iotlb = {.id = i, .iotlb = want[i]},
 		};
 		int ret = test_cmd(c, &cmd);
 
@@ -105,7 +105,7 @@ static int nested_alloc(struct conf *c, uint32_t *id)
 
 static int setup_mock(struct conf *c)
 {
-	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN };
+	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN};
 	int ret;
 
 	ret = host_iommu_ioas_alloc(&c->h, &c->ioas);
@@ -114,7 +114,8 @@ static int setup_mock(struct conf *c)
 	cmd.id = c->ioas;
 	ret = test_cmd(c, &cmd);
 	if (ret == -ENOTTY) {
-		printf("FAIL mock_domain (IOMMU_TEST_CMD missing: kernel without CONFIG_IOMMUFD_TEST)\n");
+		printf("FAIL mock_domain (IOMMU_TEST_CMD missing: kernel without "
+		       "CONFIG_IOMMUFD_TEST)\n");
 		return 2;
 	}
 	if (!check(c, "mock_domain", ret == 0, "%s%s", err(ret),
@@ -129,9 +130,9 @@ static int setup_mock(struct conf *c)
 static bool mock_maps(struct conf *c, uint64_t iova, uint64_t len, const void *va)
 {
 	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = c->hwpt0,
-		.check_map = { .iova = iova, .length = len, .uptr = (uintptr_t)va },
+	    .op = IOMMU_TEST_OP_MD_CHECK_MAP,
+	    .id = c->hwpt0,
+	    .check_map = {.iova = iova, .length = len, .uptr = (uintptr_t)va},
 	};
 
 	return test_cmd(c, &cmd) == 0;
@@ -140,7 +141,7 @@ static bool mock_maps(struct conf *c, uint64_t iova, uint64_t len, const void *v
 static void check_ioas(struct conf *c)
 {
 	struct iommu_iova_range r[8];
-	struct guest_mem m = { 0 };
+	struct guest_mem m = {0};
 	uint64_t align = 0, iova = 0, gone = 0;
 	uint32_t n = 0;
 	uint8_t *ram;
@@ -161,13 +162,14 @@ static void check_ioas(struct conf *c)
 	}
 	memset(ram, 0x5a, 6u << 20);
 	m.nregions = 2;
-	m.regions[0] = (struct guest_mem_region){ .gpa = 16u << 20, .size = 2u << 20, .hva = ram };
-	m.regions[1] = (struct guest_mem_region){ .gpa = 64u << 20, .size = 4u << 20,
-						  .hva = ram + (2u << 20) };
+	m.regions[0] = (struct guest_mem_region){.gpa = 16u << 20, .size = 2u << 20, .hva = ram};
+	m.regions[1] =
+	    (struct guest_mem_region){.gpa = 64u << 20, .size = 4u << 20, .hva = ram + (2u << 20)};
 	m.ram_size = 6u << 20;
 	ret = host_iommu_map_guest_mem(&c->h, c->ioas, &m);
-	check(c, "map_guest_mem", ret == 0 && mock_maps(c, 16u << 20, 2u << 20, ram) &&
-				       mock_maps(c, 64u << 20, 4u << 20, ram + (2u << 20)),
+	check(c, "map_guest_mem",
+	      ret == 0 && mock_maps(c, 16u << 20, 2u << 20, ram) &&
+		  mock_maps(c, 64u << 20, 4u << 20, ram + (2u << 20)),
 	      "%s, or the mock domain does not map IOVA == GPA onto the region", err(ret));
 
 	ret = host_iommu_ioas_unmap(&c->h, c->ioas, 64u << 20, 4u << 20, &gone);
@@ -182,8 +184,8 @@ static void check_ioas(struct conf *c)
 	ret = host_iommu_ioas_map(&c->h, c->ioas, ram, 1u << 20, &iova,
 				  IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE);
 	check(c, "ioas_map_kernel_iova",
-	      ret == 0 && iova >= MOCK_APERTURE_START && iova + (1u << 20) - 1 <= MOCK_APERTURE_LAST &&
-		      mock_maps(c, iova, 1u << 20, ram),
+	      ret == 0 && iova >= MOCK_APERTURE_START &&
+		  iova + (1u << 20) - 1 <= MOCK_APERTURE_LAST && mock_maps(c, iova, 1u << 20, ram),
 	      "%s, iova %#llx", err(ret), (unsigned long long)iova);
 	if (!ret)
 		host_iommu_ioas_unmap(&c->h, c->ioas, iova, 1u << 20, NULL);
@@ -204,7 +206,7 @@ static void check_hw_info(struct conf *c)
 
 	check(c, "hw_info_selftest",
 	      ret == 0 && info.type == IOMMU_HW_INFO_TYPE_SELFTEST && info.data_len == 8 &&
-		      info.selftest.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL,
+		  info.selftest.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL,
 	      "%s, type %#x len %u test_reg %#x", err(ret), info.type, info.data_len,
 	      info.selftest.test_reg);
 }
@@ -213,7 +215,7 @@ static void check_hw_info(struct conf *c)
 static void check_batch(struct conf *c, uint32_t n)
 {
 	struct iommu_hwpt_invalidate_selftest *e = calloc(n, sizeof(*e));
-	uint32_t want[NSLOTS] = { DEF, DEF, DEF, DEF };
+	uint32_t want[NSLOTS] = {DEF, DEF, DEF, DEF};
 	uint32_t hwpt = 0, handled = 0;
 	unsigned int calls;
 	char name[64], why[128] = "";
@@ -229,7 +231,7 @@ static void check_batch(struct conf *c, uint32_t n)
 		e[i].iotlb_id = i % NSLOTS;
 		want[i % NSLOTS] = 0;
 	}
-	if (!iotlb_is(c, hwpt, (uint32_t[NSLOTS]){ DEF, DEF, DEF, DEF }, why, sizeof(why))) {
+	if (!iotlb_is(c, hwpt, (uint32_t[NSLOTS]){DEF, DEF, DEF, DEF}, why, sizeof(why))) {
 		check(c, name, false, "before: %s", why);
 		goto out;
 	}
@@ -251,10 +253,11 @@ out:
  * 3, so the slots show both that the good prefix ran and that nothing past @k did.
  */
 static void check_bad_entry(struct conf *c, const char *name, uint32_t n, uint32_t k,
-			    struct iommu_hwpt_invalidate_selftest bad, int want_err, uint32_t before)
+			    struct iommu_hwpt_invalidate_selftest bad, int want_err,
+			    uint32_t before)
 {
 	struct iommu_hwpt_invalidate_selftest *e = calloc(n, sizeof(*e));
-	uint32_t want[NSLOTS] = { DEF, DEF, DEF, DEF };
+	uint32_t want[NSLOTS] = {DEF, DEF, DEF, DEF};
 	uint32_t hwpt = 0, handled = 0;
 	unsigned int calls;
 	char why[128] = "";
@@ -275,7 +278,7 @@ static void check_bad_entry(struct conf *c, const char *name, uint32_t n, uint32
 	calls = c->inval_calls - calls;
 	check(c, name,
 	      ret == want_err && handled == k && calls == 1 &&
-		      iotlb_is(c, hwpt, want, why, sizeof(why)),
+		  iotlb_is(c, hwpt, want, why, sizeof(why)),
 	      "%s (want %s), handled %u (want %u), %u ioctls%s%s", err(ret), err(want_err), handled,
 	      k, calls, why[0] ? ", " : "", why);
 	host_iommu_destroy(&c->h, hwpt);
@@ -286,8 +289,8 @@ static void check_bad_entry(struct conf *c, const char *name, uint32_t n, uint32
 static void check_refused(struct conf *c, const char *name, uint32_t hwpt, uint32_t type,
 			  uint32_t entry_len, int want_err, int alt_err)
 {
-	static const uint32_t all_def[NSLOTS] = { DEF, DEF, DEF, DEF };
-	uint8_t buf[64] = { 0 }; /* one zero entry: flags 0, iotlb_id 0 */
+	static const uint32_t all_def[NSLOTS] = {DEF, DEF, DEF, DEF};
+	uint8_t buf[64] = {0}; /* one zero entry: flags 0, iotlb_id 0 */
 	uint32_t handled = 99;
 	char why[128] = "";
 	bool slots_ok = true;
@@ -303,7 +306,7 @@ static void check_refused(struct conf *c, const char *name, uint32_t hwpt, uint3
 
 static void check_invalidate(struct conf *c)
 {
-	static const uint32_t sizes[] = { 1, 2, 64, 512 };
+	static const uint32_t sizes[] = {1, 2, 64, 512};
 	const uint32_t cap = IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX;
 	struct iommu_hwpt_invalidate_selftest *big;
 	uint32_t hwpt = 0, handled = 0;
@@ -322,20 +325,20 @@ static void check_invalidate(struct conf *c)
 		check_batch(c, sizes[i]);
 
 	check_bad_entry(c, "invalidate_bad_iotlb_id_at_37", 64, 37,
-			(struct iommu_hwpt_invalidate_selftest){ .iotlb_id = 4 }, -EINVAL, 0);
+			(struct iommu_hwpt_invalidate_selftest){.iotlb_id = 4}, -EINVAL, 0);
 	check_bad_entry(c, "invalidate_bad_flags_at_1", 2, 1,
-			(struct iommu_hwpt_invalidate_selftest){ .flags = 0xffffffff }, -EOPNOTSUPP,
+			(struct iommu_hwpt_invalidate_selftest){.flags = 0xffffffff}, -EOPNOTSUPP,
 			1);
 	check_bad_entry(c, "invalidate_bad_first_entry", 512, 0,
-			(struct iommu_hwpt_invalidate_selftest){ .iotlb_id = 9 }, -EINVAL, 0);
+			(struct iommu_hwpt_invalidate_selftest){.iotlb_id = 9}, -EINVAL, 0);
 
 	check_refused(c, "invalidate_entry_len_too_small", hwpt, SEL_TYPE, 4, -EINVAL, 0);
 	check_refused(c, "invalidate_entry_len_too_large", hwpt, SEL_TYPE, 9, -EINVAL, 0);
 	check_refused(c, "invalidate_entry_len_16", hwpt, SEL_TYPE, 16, -EINVAL, 0);
 	check_refused(c, "invalidate_unknown_type", hwpt,
 		      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID, 8, -EINVAL, 0);
-	check_refused(c, "invalidate_vtd_type_on_mock", hwpt, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
-		      24, -EINVAL, 0);
+	check_refused(c, "invalidate_vtd_type_on_mock", hwpt, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, 24,
+		      -EINVAL, 0);
 	/* 6.12 answers ENOENT for a paging HWPT; 6.13+ EINVAL. */
 	check_refused(c, "invalidate_parent_refused", c->parent, SEL_TYPE, 8, -ENOENT, -EINVAL);
 
@@ -354,8 +357,12 @@ static void check_invalidate(struct conf *c)
 	}
 	{
 		struct iommu_hwpt_invalidate raw = {
-			.size = sizeof(raw), .hwpt_id = hwpt, .data_uptr = (uintptr_t)big,
-			.data_type = SEL_TYPE, .entry_len = sizeof(*big), .entry_num = cap + 1,
+		    .size = sizeof(raw),
+		    .hwpt_id = hwpt,
+		    .data_uptr = (uintptr_t)big,
+		    .data_type = SEL_TYPE,
+		    .entry_len = sizeof(*big),
+		    .entry_num = cap + 1,
 		};
 
 		ret = ioctl(c->h.fd, IOMMU_HWPT_INVALIDATE, &raw) < 0 ? -errno : 0;
@@ -376,8 +383,8 @@ static void check_invalidate(struct conf *c)
 	ret = host_iommu_invalidate(&c->h, hwpt, SEL_TYPE, big, cap + 5, sizeof(*big), &handled);
 	calls = c->inval_calls - calls;
 	check(c, "invalidate_above_cap_fails_in_second_call",
-	      ret == -EINVAL && handled == cap + 2 && calls == 2, "%s, handled %u (want %u), %u ioctls",
-	      err(ret), handled, cap + 2, calls);
+	      ret == -EINVAL && handled == cap + 2 && calls == 2,
+	      "%s, handled %u (want %u), %u ioctls", err(ret), handled, cap + 2, calls);
 	free(big);
 out:
 	host_iommu_destroy(&c->h, hwpt);
@@ -385,7 +392,7 @@ out:
 
 static void check_attach_and_viommu(struct conf *c)
 {
-	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = c->stdev };
+	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = c->stdev};
 	struct utsname u;
 	uint32_t hwpt = 0, id = 0;
 	bool is_612;
@@ -411,11 +418,12 @@ static void check_attach_and_viommu(struct conf *c)
 					      &id);
 		check(c, "viommu_absent_on_6_12",
 		      probe == HOST_IOMMU_FEATURE_ABSENT && ret == -ENOTTY &&
-			      host_iommu_vdevice_alloc(&c->h, 1, c->dev, 0x99, &id) == -ENOTTY,
+			  host_iommu_vdevice_alloc(&c->h, 1, c->dev, 0x99, &id) == -ENOTTY,
 		      "probe %d, alloc %s", probe, err(ret));
 	} else {
-		check(c, "viommu_probe", probe == HOST_IOMMU_FEATURE_PRESENT ||
-					 probe == HOST_IOMMU_FEATURE_ABSENT, "probe %d", probe);
+		check(c, "viommu_probe",
+		      probe == HOST_IOMMU_FEATURE_PRESENT || probe == HOST_IOMMU_FEATURE_ABSENT,
+		      "probe %d", probe);
 	}
 }
 
@@ -435,8 +443,9 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* One repetition: ns per entry over >= @min_entries entries, sent singly or as @n-entry batches. */
-static double bench_rep(struct conf *c, uint32_t hwpt, const struct iommu_hwpt_invalidate_selftest *e,
-			uint32_t n, bool batched, uint32_t min_entries, int *ret)
+static double bench_rep(struct conf *c, uint32_t hwpt,
+			const struct iommu_hwpt_invalidate_selftest *e, uint32_t n, bool batched,
+			uint32_t min_entries, int *ret)
 {
 	uint32_t iters = min_entries / n ? min_entries / n : 1, handled;
 	uint64_t t0 = now_ns();
@@ -462,7 +471,7 @@ static double median(double *v, unsigned int n)
 
 static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 {
-	static const uint32_t sizes[] = { 1, 16, 64, 512 };
+	static const uint32_t sizes[] = {1, 16, 64, 512};
 	struct iommu_hwpt_invalidate_selftest e[512];
 	uint32_t hwpt = 0;
 	int ret;
@@ -476,10 +485,11 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 		return 1;
 	}
 	for (unsigned int i = 0; i < 512; i++)
-		e[i] = (struct iommu_hwpt_invalidate_selftest){ .iotlb_id = i % NSLOTS };
+		e[i] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = i % NSLOTS};
 
-	printf("iommufd HWPT_INVALIDATE on the selftest mock, median of %u reps, >= %u entries/rep\n",
-	       reps, min_entries);
+	printf(
+	    "iommufd HWPT_INVALIDATE on the selftest mock, median of %u reps, >= %u entries/rep\n",
+	    reps, min_entries);
 	printf("%6s  %20s  %20s  %8s\n", "N", "N ioctls (ns/entry)", "1 ioctl (ns/entry)", "ratio");
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint32_t n = sizes[i];
@@ -508,7 +518,7 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 
 int main(int argc, char **argv)
 {
-	struct conf c = { 0 };
+	struct conf c = {0};
 	unsigned int reps = 15;
 	uint32_t min_entries = 65536;
 	bool bench = false;
