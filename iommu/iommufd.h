@@ -107,10 +107,10 @@ int host_iommu_fault_alloc(struct host_iommu *h, uint32_t *fault_id, int *fault_
  * @entry_len bytes and @data_type to a nested HWPT or vIOMMU in one IOMMU_HWPT_INVALIDATE,
  * splitting only when @n exceeds the kernel's per-call cap. *@handled (required) gets the
  * number of entries the kernel handled: @n on success, else the index of the entry that
- * failed. @n == 0 is passed through (the kernel's data-type probe). It only reads @h, so a
- * queue drain thread may call it while other threads use the same host_iommu. Per-type entry sizes are the
- * kernel's to check; only entry_len 0, entry_len above the page size and NULL @entries with
- * @n > 0 are refused here with -EINVAL.
+ * failed. @n == 0 is passed through (the kernel's data-type probe). Per-type entry sizes are
+ * the kernel's to check; only entry_len 0, entry_len above the page size and NULL @entries
+ * with @n > 0 are refused here with -EINVAL. It only reads @h, so a queue drain thread may
+ * call it while other threads use the same host_iommu.
  */
 int host_iommu_invalidate(struct host_iommu *h, uint32_t hwpt_or_viommu_id, uint32_t data_type,
 			  const void *entries, uint32_t n, uint32_t entry_len, uint32_t *handled);
