@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vmm/arch.h"
+#include "vmm/event_loop.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
 
@@ -87,6 +88,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 	bus_init(&vm->mmio, "mmio");
 	aml_buf_init(&vm->sb_aml);
 
+	vm->devloop = event_loop_create();
+	if (!vm->devloop)
+		return KITE_EXIT_INTERNAL;
 	vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->exit_efd < 0) {
 		log_error("eventfd: %s", strerror(errno));
@@ -372,6 +376,10 @@ int vm_start(struct vm *vm)
 		}
 	}
 	pthread_attr_destroy(&attr);
+	if (event_loop_start(vm->devloop)) {
+		vm_request_exit(vm, KITE_EXIT_INTERNAL, "thread");
+		return KITE_EXIT_INTERNAL;
+	}
 	return 0;
 }
 
@@ -399,9 +407,26 @@ int vm_own(struct vm *vm, void (*fn)(void *), void *arg)
 	return 0;
 }
 
+int vm_add_acpi_table(struct vm *vm, const uint8_t *data, size_t len)
+{
+	uint8_t *copy;
+
+	if (vm->nacpi_extra == sizeof(vm->acpi_extra) / sizeof(vm->acpi_extra[0]))
+		return -ENOSPC;
+	copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, data, len);
+	vm->acpi_extra[vm->nacpi_extra++] = (struct acpi_extra_table){ .data = copy, .len = len };
+	return 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	vm_join(vm);
+	/* Devices go after the thread that calls into them. */
+	event_loop_destroy(vm->devloop);
+	vm->devloop = NULL;
 	while (vm->ncleanups) {
 		struct vm_cleanup *c = &vm->cleanups[--vm->ncleanups];
 
@@ -423,6 +448,9 @@ void vm_destroy(struct vm *vm)
 		close(vm->exit_efd);
 	guest_mem_destroy(&vm->mem);
 	aml_buf_free(&vm->sb_aml);
+	while (vm->nacpi_extra)
+		free((void *)vm->acpi_extra[--vm->nacpi_extra].data);
+	vm_irq_routes_free(vm);
 	pthread_mutex_destroy(&vm->exit_lock);
 	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "acpi/acpi.h"
 #include "acpi/aml.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
@@ -18,6 +19,8 @@
 
 struct kvm_run;
 struct vm;
+struct irq_routes;
+struct event_loop;
 
 struct vcpu {
 	struct vm *vm;
@@ -47,8 +50,15 @@ struct vm {
 	unsigned int ncpus;
 	struct vcpu *vcpus;
 
+	struct irq_routes *irq_routes;	/* see vmm/irq.h */
+	struct event_loop *devloop;	/* device I/O thread, see vmm/event_loop.h */
+
 	/* AML device fragments for the DSDT's \_SB scope, appended by devices. */
 	struct aml_buf sb_aml;
+	/* Extra ACPI tables (MCFG, DMAR, ...) that devices contribute; owned copies. */
+	struct acpi_extra_table acpi_extra[8];
+	unsigned int nacpi_extra;
+
 	/* Device state the VM owns, released in reverse order by vm_destroy. */
 	struct vm_cleanup cleanups[VM_MAX_CLEANUPS];
 	unsigned int ncleanups;
@@ -83,6 +93,9 @@ void vm_join(struct vm *vm);
 /* Hands @arg to the VM, which calls @fn(@arg) on destruction. 0 or -ENOSPC. */
 int vm_own(struct vm *vm, void (*fn)(void *), void *arg);
 
+/* Copies a complete ACPI table for the XSDT to list. 0, -ENOSPC or -ENOMEM. */
+int vm_add_acpi_table(struct vm *vm, const uint8_t *data, size_t len);
+
 /* Raises or lowers an interrupt line (GSI) of the in-kernel irqchip. */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
 
@@ -94,6 +107,9 @@ void vm_request_exit(struct vm *vm, int code, const char *reason);
 
 /* Milliseconds of wall time since kite started. */
 double vm_elapsed_ms(const struct vm *vm);
+
+/* Frees the routing table (vm_destroy does this). */
+void vm_irq_routes_free(struct vm *vm);
 
 /* Pure check, unit-tested: does @ncpus fit KVM's limit? 0 or KITE_EXIT_USAGE (logged). */
 int vm_check_cpus(unsigned int ncpus, unsigned int kvm_max);

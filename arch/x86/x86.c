@@ -14,6 +14,7 @@
 #include "arch/x86/layout.h"
 #include "vmm/arch.h"
 #include "vmm/exitcode.h"
+#include "vmm/irq.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -29,40 +30,19 @@ uint64_t arch_mmio_hole_start(void)
  */
 static int x86_setup_irq_routing(struct vm *vm)
 {
-	struct kvm_irq_routing *r;
-	unsigned int n = 0;
-	int ret;
+	int ret = 0;
 
-	r = calloc(1, sizeof(*r) + 64 * sizeof(r->entries[0]));
-	if (!r)
-		return KITE_EXIT_INTERNAL;
-	for (unsigned int i = 0; i < 16; i++) {
-		if (i == 2)
-			continue; /* the cascade */
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = i,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-				       .pin = i & 7 },
-		};
-	}
-	for (unsigned int i = 0; i < 24; i++) {
-		if (i == 2)
-			continue;
-		r->entries[n++] = (struct kvm_irq_routing_entry){
-			.gsi = i,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = i == 0 ? 2 : i },
-		};
-	}
-	r->nr = n;
-	ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r);
-	free(r);
-	if (ret < 0) {
-		log_error("KVM_SET_GSI_ROUTING: %s", strerror(errno));
-		return KITE_EXIT_KVM;
-	}
-	return 0;
+	for (unsigned int i = 0; i < 16 && !ret; i++)
+		if (i != 2) /* the cascade */
+			ret = vm_irq_route_pin(vm, i,
+					       i < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+					       i & 7);
+	for (unsigned int i = 0; i < 24 && !ret; i++)
+		if (i != 2)
+			ret = vm_irq_route_pin(vm, i, KVM_IRQCHIP_IOAPIC, i == 0 ? 2 : i);
+	if (!ret)
+		ret = vm_irq_routes_commit(vm);
+	return ret ? KITE_EXIT_KVM : 0;
 }
 
 int arch_vm_setup(struct vm *vm)
@@ -360,6 +340,8 @@ static int x86_build_acpi(struct vm *vm)
 		.sleep_sts_port = X86_PM_SLEEP_STS_PORT,
 		.sb_aml = vm->sb_aml.data,
 		.sb_aml_len = vm->sb_aml.len,
+		.extra = vm->acpi_extra,
+		.nextra = vm->nacpi_extra,
 	};
 	uint8_t *buf = guest_mem_ptr(&vm->mem, X86_ACPI_ADDR, X86_ACPI_SIZE);
 	size_t used;
