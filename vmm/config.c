@@ -21,8 +21,23 @@ void config_init(struct vm_config *cfg)
 	cfg->log_level = LOG_WARN;
 }
 
+static void config_clear_devices_of(struct vm_config *cfg, const char *key)
+{
+	if (!strcmp(key, "disk")) {
+		for (unsigned int i = 0; i < cfg->ndisks; i++)
+			free(cfg->disks[i].path);
+		cfg->ndisks = 0;
+	} else {
+		for (unsigned int i = 0; i < cfg->nnets; i++)
+			free(cfg->nets[i].tap);
+		cfg->nnets = 0;
+	}
+}
+
 void config_free(struct vm_config *cfg)
 {
+	config_clear_devices_of(cfg, "disk");
+	config_clear_devices_of(cfg, "net");
 	free(cfg->kernel);
 	free(cfg->initrd);
 	free(cfg->cmdline);
@@ -81,6 +96,125 @@ int parse_serial(const char *s, struct vm_config *cfg)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Splits "k1=v1,k2=v2" in place; calls @fn for each pair. */
+static int parse_kv_list(char *s, int (*fn)(void *ctx, const char *k, const char *v), void *ctx)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		int ret;
+
+		if (!eq || eq == tok)
+			return -EINVAL;
+		*eq = '\0';
+		ret = fn(ctx, tok, eq + 1);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_onoff(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int disk_kv(void *ctx, const char *k, const char *v)
+{
+	struct disk_config *d = ctx;
+
+	if (!strcmp(k, "path") && *v) {
+		set_str(&d->path, v);
+		return 0;
+	}
+	if (!strcmp(k, "readonly"))
+		return parse_onoff(v, &d->readonly);
+	return -EINVAL;
+}
+
+int parse_disk(const char *s, struct disk_config *d)
+{
+	char *copy;
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	if (!*s)
+		return -EINVAL;
+	if (!strchr(s, '=')) {
+		set_str(&d->path, s);
+		return 0;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	ret = parse_kv_list(copy, disk_kv, d);
+	free(copy);
+	if (!ret && !d->path)
+		ret = -EINVAL;
+	if (ret) {
+		free(d->path);
+		d->path = NULL;
+	}
+	return ret;
+}
+
+static int parse_mac(const char *v, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6 || strlen(v) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A multicast source address would make the guest's NIC unusable. */
+	if (mac[0] & 1)
+		return -EINVAL;
+	return 0;
+}
+
+static int net_kv(void *ctx, const char *k, const char *v)
+{
+	struct net_config *n = ctx;
+
+	if (!strcmp(k, "tap") && *v && strlen(v) < 16) {
+		set_str(&n->tap, v);
+		return 0;
+	}
+	if (!strcmp(k, "mac")) {
+		n->has_mac = true;
+		return parse_mac(v, n->mac);
+	}
+	return -EINVAL;
+}
+
+int parse_net(const char *s, struct net_config *n)
+{
+	char *copy = strdup(s);
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	if (!copy)
+		return -ENOMEM;
+	ret = parse_kv_list(copy, net_kv, n);
+	free(copy);
+	if (!ret && !n->tap)
+		ret = -EINVAL;
+	if (ret) {
+		free(n->tap);
+		n->tap = NULL;
+	}
+	return ret;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -149,6 +283,29 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_seconds(val, &cfg->timeout))
 			return usage_error("invalid timeout '%s' (seconds, >= 0)", val);
+	} else if (!strcmp(key, "disk")) {
+		if (cfg->ndisks == KITE_MAX_DISKS)
+			return usage_error("too many --disk (at most %d)", KITE_MAX_DISKS);
+		if (parse_disk(val, &cfg->disks[cfg->ndisks]))
+			return usage_error("invalid --disk '%s' (use path=FILE[,readonly=on])", val);
+		cfg->ndisks++;
+	} else if (!strcmp(key, "net")) {
+		if (cfg->nnets == KITE_MAX_NETS)
+			return usage_error("too many --net (at most %d)", KITE_MAX_NETS);
+		if (parse_net(val, &cfg->nets[cfg->nnets]))
+			return usage_error("invalid --net '%s' (use tap=NAME[,mac=52:54:00:12:34:56])",
+					   val);
+		cfg->nnets++;
+	} else if (!strcmp(key, "console")) {
+		if (!strcmp(val, "serial"))
+			cfg->console = CONSOLE_SERIAL;
+		else if (!strcmp(val, "virtio"))
+			cfg->console = CONSOLE_VIRTIO;
+		else
+			return usage_error("invalid --console '%s' (use serial or virtio)", val);
+	} else if (!strcmp(key, "rng")) {
+		if (parse_onoff(val, &cfg->rng))
+			return usage_error("invalid rng value '%s' (use on or off)", val);
 	} else if (!strcmp(key, "log-level") || !strcmp(key, "log_level")) {
 		int lvl = log_parse_level(val);
 
@@ -161,8 +318,65 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 	return 0;
 }
 
-static const char *const json_keys[] = { "kernel", "initrd", "cmdline", "memory", "cpus",
-					 "serial", "timeout", "log_level" };
+static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory",
+					 "cpus",   "serial",  "timeout", "log_level",
+					 "disk",   "net",     "console", "rng" };
+
+/* "disk" and "net" take an array of flag-syntax strings or of objects. */
+static int json_apply_list(const char *path, struct vm_config *cfg, const char *key, json_t *val)
+{
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(val)) {
+		fprintf(stderr, "kite: error: config %s: key '%s' must be an array\n", path, key);
+		return KITE_EXIT_USAGE;
+	}
+	json_array_foreach(val, i, item) {
+		char buf[4200];
+		const char *k;
+		json_t *v;
+		int n = 0, ret;
+
+		if (json_is_string(item)) {
+			ret = config_apply(cfg, key, json_string_value(item));
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (!json_is_object(item)) {
+			fprintf(stderr, "kite: error: config %s: '%s' entries must be strings or "
+				"objects\n", path, key);
+			return KITE_EXIT_USAGE;
+		}
+		buf[0] = '\0';
+		json_object_foreach(item, k, v) {
+			const char *sv;
+
+			if (json_is_string(v))
+				sv = json_string_value(v);
+			else if (json_is_true(v))
+				sv = "on";
+			else if (json_is_false(v))
+				sv = "off";
+			else {
+				fprintf(stderr, "kite: error: config %s: '%s.%s' has the wrong type\n",
+					path, key, k);
+				return KITE_EXIT_USAGE;
+			}
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%s=%s", n ? "," : "", k, sv);
+			if ((size_t)n >= sizeof(buf)) {
+				fprintf(stderr, "kite: error: config %s: '%s' entry too long\n", path,
+					key);
+				return KITE_EXIT_USAGE;
+			}
+		}
+		ret = config_apply(cfg, key, buf);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
 
 int config_load_json(const char *path, struct vm_config *cfg)
 {
@@ -193,7 +407,15 @@ int config_load_json(const char *path, struct vm_config *cfg)
 			ret = KITE_EXIT_USAGE;
 			break;
 		}
-		if (json_is_string(val)) {
+		if (!strcmp(key, "disk") || !strcmp(key, "net")) {
+			ret = json_apply_list(path, cfg, key, val);
+			if (ret)
+				break;
+			continue;
+		}
+		if (json_is_boolean(val) && !strcmp(key, "rng")) {
+			s = json_is_true(val) ? "on" : "off";
+		} else if (json_is_string(val)) {
 			s = json_string_value(val);
 		} else if (json_is_integer(val) &&
 			   (!strcmp(key, "memory") || !strcmp(key, "cpus") || !strcmp(key, "timeout"))) {
@@ -221,6 +443,8 @@ void cli_usage(FILE *out)
 	fputs("usage: kite run --kernel PATH [--initrd PATH] [--cmdline STR] [--memory SIZE]\n"
 	      "                [--cpus N] [--serial stdio|file:PATH|none] [--timeout SECONDS]\n"
 	      "                [--log-level error|warn|info|debug] [--config FILE]\n"
+	      "                [--disk path=FILE[,readonly=on]]... [--net tap=NAME[,mac=MAC]]...\n"
+	      "                [--console serial|virtio] [--rng]\n"
 	      "       kite --help | --version\n"
 	      "\n"
 	      "SIZE is a number with an optional K, M, G or T suffix (no suffix: MiB).\n"
@@ -245,6 +469,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		{ "serial", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "net", required_argument, NULL, 'N' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "rng", no_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -299,7 +527,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		}
 		for (o = longopts; o->val != c; o++)
 			;
-		opts[nopts++] = (struct cli_opt){ .key = o->name, .val = optarg };
+		opts[nopts++] = (struct cli_opt){ .key = o->name, .val = optarg ? optarg : "on" };
 	}
 	if (optind < argc) {
 		ret = usage_error("unexpected argument '%s'", argv[optind]);
@@ -310,6 +538,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		if (ret)
 			goto out;
 	}
+	/* Device lists given on the command line replace the config file's. */
+	for (unsigned int i = 0; i < nopts; i++)
+		if (!strcmp(opts[i].key, "disk") || !strcmp(opts[i].key, "net"))
+			config_clear_devices_of(cfg, opts[i].key);
 	for (unsigned int i = 0; i < nopts && !ret; i++)
 		ret = config_apply(cfg, opts[i].key, opts[i].val);
 	if (!ret)

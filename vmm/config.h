@@ -18,6 +18,21 @@
 #define KITE_DEFAULT_CMDLINE "console=ttyS0"
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+enum console_mode { CONSOLE_SERIAL, CONSOLE_VIRTIO };
+
+#define KITE_MAX_DISKS 8
+#define KITE_MAX_NETS 8
+
+struct disk_config {
+	char *path;
+	bool readonly;
+};
+
+struct net_config {
+	char *tap;
+	uint8_t mac[6];
+	bool has_mac;
+};
 
 struct vm_config {
 	char *kernel;
@@ -28,6 +43,12 @@ struct vm_config {
 	enum serial_mode serial;
 	char *serial_path;
 	double timeout;	 /* seconds; 0 = none */
+	struct disk_config disks[KITE_MAX_DISKS];
+	unsigned int ndisks;
+	struct net_config nets[KITE_MAX_NETS];
+	unsigned int nnets;
+	enum console_mode console; /* where stdin goes: the UART or virtio-console (hvc0) */
+	bool rng;		   /* virtio-rng */
 	int log_level;
 };
 
@@ -49,6 +70,10 @@ int config_load_json(const char *path, struct vm_config *cfg);
 /* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL. */
 int parse_size(const char *s, uint64_t *out);
 int parse_serial(const char *s, struct vm_config *cfg);
+/* "path=FILE[,readonly=on|off]" (a bare FILE is accepted too). 0 or -EINVAL. */
+int parse_disk(const char *s, struct disk_config *d);
+/* "tap=NAME[,mac=aa:bb:cc:dd:ee:ff]". 0 or -EINVAL. */
+int parse_net(const char *s, struct net_config *n);
 
 /* Range checks that need no host resources. Returns 0 or KITE_EXIT_USAGE. */
 int config_validate(const struct vm_config *cfg);
