@@ -303,6 +303,9 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 			cfg->console = CONSOLE_VIRTIO;
 		else
 			return usage_error("invalid --console '%s' (use serial or virtio)", val);
+	} else if (!strcmp(key, "hugepages")) {
+		if (parse_onoff(val, &cfg->hugepages))
+			return usage_error("invalid hugepages value '%s' (use on or off)", val);
 	} else if (!strcmp(key, "rng")) {
 		if (parse_onoff(val, &cfg->rng))
 			return usage_error("invalid rng value '%s' (use on or off)", val);
@@ -320,7 +323,8 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 
 static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory",
 					 "cpus",   "serial",  "timeout", "log_level",
-					 "disk",   "net",     "console", "rng" };
+					 "disk",   "net",     "console", "rng",
+					 "hugepages" };
 
 /* "disk" and "net" take an array of flag-syntax strings or of objects. */
 static int json_apply_list(const char *path, struct vm_config *cfg, const char *key, json_t *val)
@@ -413,7 +417,7 @@ int config_load_json(const char *path, struct vm_config *cfg)
 				break;
 			continue;
 		}
-		if (json_is_boolean(val) && !strcmp(key, "rng")) {
+		if (json_is_boolean(val) && (!strcmp(key, "rng") || !strcmp(key, "hugepages"))) {
 			s = json_is_true(val) ? "on" : "off";
 		} else if (json_is_string(val)) {
 			s = json_string_value(val);
@@ -444,7 +448,7 @@ void cli_usage(FILE *out)
 	      "                [--cpus N] [--serial stdio|file:PATH|none] [--timeout SECONDS]\n"
 	      "                [--log-level error|warn|info|debug] [--config FILE]\n"
 	      "                [--disk path=FILE[,readonly=on]]... [--net tap=NAME[,mac=MAC]]...\n"
-	      "                [--console serial|virtio] [--rng]\n"
+	      "                [--console serial|virtio] [--rng] [--hugepages]\n"
 	      "       kite --help | --version\n"
 	      "\n"
 	      "SIZE is a number with an optional K, M, G or T suffix (no suffix: MiB).\n"
@@ -473,6 +477,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		{ "net", required_argument, NULL, 'N' },
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'r' },
+		{ "hugepages", no_argument, NULL, 'H' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -561,6 +566,8 @@ int config_validate(const struct vm_config *cfg)
 		return usage_error("--cpus %u exceeds kite's limit of %u vCPUs", cfg->cpus,
 				   KITE_MAX_CPUS);
 	}
+	if (cfg->hugepages && cfg->memory & ((2ULL << 20) - 1))
+		return usage_error("--hugepages needs a memory size that is a multiple of 2M");
 	if (cfg->memory < KITE_MIN_MEMORY || cfg->memory > KITE_MAX_MEMORY ||
 	    cfg->memory & 0xfff) {
 		return usage_error("memory size %llu bytes out of range (16M..1T, page multiple)",

@@ -49,6 +49,7 @@ struct vm_config {
 	unsigned int nnets;
 	enum console_mode console; /* where stdin goes: the UART or virtio-console (hvc0) */
 	bool rng;		   /* virtio-rng */
+	bool hugepages;		   /* back guest RAM with hugetlbfs pages */
 	int log_level;
 };
 

@@ -6,7 +6,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
 
 #define FOUR_GIB (1ULL << 32)
 
@@ -20,12 +19,18 @@ static int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint8_t *hva, uint
 
 int guest_mem_init(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start)
 {
+	return guest_mem_init_opts(mem, ram_size, hole_start, false);
+}
+
+int guest_mem_init_opts(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start,
+			bool hugetlb)
+{
 	uint64_t low = ram_size < hole_start ? ram_size : hole_start;
 	uint8_t *base;
 	int fd;
 
 	memset(mem, 0, sizeof(*mem));
-	if (!ram_size || ram_size & 0xfff || hole_start > FOUR_GIB)
+	if (!ram_size || ram_size & (hugetlb ? 0x1fffff : 0xfff) || hole_start > FOUR_GIB)
 		return -EINVAL;
 
 	/*
@@ -34,28 +39,26 @@ int guest_mem_init(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start
 	 * separate guest RAM from kite's own footprint, and it is the shape
 	 * later needed for file-backed IOAS mappings.
 	 */
-	fd = memfd_create("kite-guest-ram", MFD_CLOEXEC);
-	if (fd < 0) {
-		int err = -errno;
-		log_error("guest memory: memfd_create: %s", strerror(errno));
-		return err;
-	}
+	fd = memfd_create("kite-guest-ram", MFD_CLOEXEC | (hugetlb ? MFD_HUGETLB : 0));
+	if (fd < 0)
+		return -errno;
 	if (ftruncate(fd, (off_t)ram_size) < 0) {
 		int err = -errno;
-		log_error("guest memory: cannot size %llu bytes: %s", (unsigned long long)ram_size,
-			  strerror(errno));
+
 		close(fd);
 		return err;
 	}
-	base = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	/*
+	 * Without MAP_NORESERVE a shared hugetlbfs mapping reserves its pages
+	 * now, so a shortage fails here rather than as a fault in the guest.
+	 */
+	base = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | (hugetlb ? 0 : MAP_NORESERVE), fd, 0);
 	close(fd);
-	if (base == MAP_FAILED) {
-		int err = -errno;
-		log_error("guest memory: mmap of %llu bytes: %s", (unsigned long long)ram_size,
-			  strerror(errno));
-		return err;
-	}
-	madvise(base, ram_size, MADV_HUGEPAGE);
+	if (base == MAP_FAILED)
+		return -errno; /* the caller logs, with the VM's context */
+	if (!hugetlb)
+		madvise(base, ram_size, MADV_HUGEPAGE); /* honoured where shmem THP is enabled */
 
 	guest_mem_add(mem, 0, base, low);
 	if (ram_size > low)

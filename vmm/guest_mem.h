@@ -30,6 +30,12 @@ struct guest_mem {
  * MMIO hole [hole_start, 4 GiB). Returns 0 or -errno.
  */
 int guest_mem_init(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start);
+/*
+ * Same, backed by hugetlbfs pages (2 MiB) when @hugetlb is set; fails with
+ * -ENOMEM when the host has not reserved enough (vm.nr_hugepages).
+ */
+int guest_mem_init_opts(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start,
+			bool hugetlb);
 void guest_mem_destroy(struct guest_mem *mem);
 
 /* Host pointer for [gpa, gpa+len), or NULL if any byte is outside RAM. */

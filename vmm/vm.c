@@ -131,10 +131,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 		return KITE_EXIT_KVM;
 	}
 
-	ret = guest_mem_init(&vm->mem, cfg->memory, arch_mmio_hole_start());
+	ret = guest_mem_init_opts(&vm->mem, cfg->memory, arch_mmio_hole_start(), cfg->hugepages);
 	if (ret) {
-		log_error("cannot allocate %llu MiB of guest memory: %s",
-			  (unsigned long long)(cfg->memory >> 20), strerror(-ret));
+		log_error("cannot allocate %llu MiB of guest memory%s: %s",
+			  (unsigned long long)(cfg->memory >> 20),
+			  cfg->hugepages ? " from hugetlbfs (reserve pages with sysctl vm.nr_hugepages)"
+					 : "",
+			  strerror(-ret));
 		return KITE_EXIT_INTERNAL;
 	}
 	for (unsigned int i = 0; i < vm->mem.nregions; i++) {
