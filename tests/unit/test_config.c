@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The configuration model: sizes, serial specs, the command line, the JSON
+ * config file and range validation, plus log levels and exit-code names.
+ * Criterion forks per test, so getopt's globals start fresh in each one.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/test_helpers.h"
+#include "vmm/config.h"
+#include "vmm/exitcode.h"
+#include "vmm/log.h"
+
+#define ARGC(a) ((int)ARRAY_SIZE(a))
+
+/* ---- parse_size ---- */
+
+Test(parse_size, suffixes)
+{
+	static const struct {
+		const char *s;
+		uint64_t want;
+	} ok[] = {
+		{ "64", 64ull << 20 },	/* a bare number means MiB */
+		{ "1", 1ull << 20 },
+		{ "0", 0 },
+		{ "512M", 512ull << 20 },
+		{ "512m", 512ull << 20 },
+		{ "2G", 2ull << 30 },
+		{ "2g", 2ull << 30 },
+		{ "1T", 1ull << 40 },
+		{ "1048576K", 1ull << 30 },
+		{ "4k", 4096 },
+		{ "16MiB", 16ull << 20 },
+		{ "16MB", 16ull << 20 },
+		{ "3GiB", 3ull << 30 },
+		{ "16777215T", 16777215ull << 40 }, /* the largest that fits 64 bits */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		uint64_t v = 0xdead;
+
+		cr_assert_eq(parse_size(ok[i].s, &v), 0, "'%s' rejected", ok[i].s);
+		cr_assert_eq(v, ok[i].want, "'%s' gave %llu", ok[i].s, (unsigned long long)v);
+	}
+}
+
+Test(parse_size, rejects_garbage)
+{
+	static const char *const bad[] = {
+		"12Q", "", "M", "-1", "+5", "-1G", "1.5G", "1GG", "1Gi", "1Gb", "0x100",
+		"64 ", "1e3", "G1", "16777216T", "18446744073709551616", "99999999999999999999K",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		uint64_t v = 0xdead;
+
+		cr_assert_eq(parse_size(bad[i], &v), -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert_eq(v, 0xdead, "'%s' wrote the output", bad[i]);
+	}
+	cr_assert_eq(parse_size(NULL, &(uint64_t){ 0 }), -EINVAL);
+}
+
+/* ---- parse_serial ---- */
+
+Test(parse_serial, modes)
+{
+	struct vm_config c;
+
+	config_init(&c);
+	cr_assert_eq(parse_serial("none", &c), 0);
+	cr_assert_eq(c.serial, SERIAL_NONE);
+	cr_assert_eq(parse_serial("file:/tmp/x.log", &c), 0);
+	cr_assert_eq(c.serial, SERIAL_FILE);
+	cr_assert_str_eq(c.serial_path, "/tmp/x.log");
+	cr_assert_eq(parse_serial("stdio", &c), 0);
+	cr_assert_eq(c.serial, SERIAL_STDIO);
+	config_free(&c);
+}
+
+Test(parse_serial, rejects)
+{
+	static const char *const bad[] = { "file:", "file", "", "tty", "STDIO", "none:" };
+	struct vm_config c;
+
+	config_init(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cr_assert_eq(parse_serial(bad[i], &c), -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert_eq(c.serial, SERIAL_STDIO, "'%s' changed the mode", bad[i]);
+	}
+	config_free(&c);
+}
+
+/* ---- defaults and validation ---- */
+
+Test(config, defaults)
+{
+	struct vm_config c;
+
+	config_init(&c);
+	cr_assert_eq(c.memory, KITE_DEFAULT_MEMORY);
+	cr_assert_eq(c.cpus, 1);
+	cr_assert_eq(c.serial, SERIAL_STDIO);
+	cr_assert_eq(c.log_level, LOG_WARN);
+	cr_assert_eq(c.timeout, 0);
+	cr_assert_null(c.kernel);
+	cr_assert_null(c.initrd);
+	cr_assert_null(c.cmdline);
+	config_free(&c);
+	config_free(&c); /* idempotent: config_free leaves a zeroed struct */
+}
+
+static void validate_expect(struct vm_config *c, int want, const char *needle)
+{
+	struct test_capture cap;
+	char *err;
+	int ret;
+
+	test_stderr_begin(&cap);
+	ret = config_validate(c);
+	err = test_stderr_end(&cap);
+	cr_assert_eq(ret, want, "config_validate: %d, want %d (%s)", ret, want, err);
+	if (needle)
+		cr_assert(strstr(err, needle), "message '%s' does not mention '%s'", err, needle);
+	else
+		cr_assert_str_empty(err);
+	free(err);
+}
+
+Test(config, validate_ranges)
+{
+	struct vm_config c;
+
+	config_init(&c);
+	validate_expect(&c, KITE_EXIT_USAGE, "kernel");
+	c.kernel = strdup("");
+	validate_expect(&c, KITE_EXIT_USAGE, "kernel");
+	free(c.kernel);
+	c.kernel = strdup("bzImage");
+	validate_expect(&c, 0, NULL);
+
+	c.cpus = 0;
+	validate_expect(&c, KITE_EXIT_USAGE, "--cpus");
+	c.cpus = KITE_MAX_CPUS;
+	validate_expect(&c, 0, NULL);
+	c.cpus = KITE_MAX_CPUS + 1;
+	validate_expect(&c, KITE_EXIT_USAGE, "256");
+	c.cpus = 1;
+
+	c.memory = KITE_MIN_MEMORY;
+	validate_expect(&c, 0, NULL);
+	c.memory = KITE_MIN_MEMORY - 4096;
+	validate_expect(&c, KITE_EXIT_USAGE, "memory");
+	c.memory = KITE_MAX_MEMORY;
+	validate_expect(&c, 0, NULL);
+	c.memory = KITE_MAX_MEMORY + 4096;
+	validate_expect(&c, KITE_EXIT_USAGE, "memory");
+	c.memory = KITE_MIN_MEMORY + 1024; /* not a page multiple */
+	validate_expect(&c, KITE_EXIT_USAGE, "memory");
+	config_free(&c);
+}
+
+/* ---- the command line ---- */
+
+/* Runs cli_parse on a fresh config; returns the result and the captured stderr. */
+static int parse(int argc, char **argv, struct vm_config *c, enum cli_command *cmd, char **err)
+{
+	struct test_capture cap;
+	int ret;
+
+	config_init(c);
+	*cmd = (enum cli_command)-1;
+	test_stderr_begin(&cap);
+	ret = cli_parse(argc, argv, c, cmd);
+	*err = test_stderr_end(&cap);
+	return ret;
+}
+
+/* Expects a usage error whose one-line message contains @needle. */
+static void expect_usage(int argc, char **argv, const char *needle)
+{
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+	int ret = parse(argc, argv, &c, &cmd, &err);
+
+	cr_assert_eq(ret, KITE_EXIT_USAGE, "exit %d, want 245 (stderr: %s)", ret, err);
+	cr_assert(strstr(err, needle), "message '%s' does not name '%s'", err, needle);
+	cr_assert(!strncmp(err, "kite: error: ", 13), "message '%s'", err);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: '%s'", err);
+	config_free(&c);
+	free(err);
+}
+
+Test(cli, full_run_command)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--initrd", "/i", "--cmdline",
+			 "console=ttyS0 quiet", "--memory", "1G", "--cpus", "4", "--serial",
+			 "file:/tmp/out", "--timeout", "2.5", "--log-level", "debug" };
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+
+	cr_assert_eq(parse(ARGC(argv), argv, &c, &cmd, &err), 0, "%s", err);
+	cr_assert_eq(cmd, CLI_RUN);
+	cr_assert_str_eq(c.kernel, "/k");
+	cr_assert_str_eq(c.initrd, "/i");
+	cr_assert_str_eq(c.cmdline, "console=ttyS0 quiet");
+	cr_assert_eq(c.memory, 1ull << 30);
+	cr_assert_eq(c.cpus, 4);
+	cr_assert_eq(c.serial, SERIAL_FILE);
+	cr_assert_str_eq(c.serial_path, "/tmp/out");
+	cr_assert_float_eq(c.timeout, 2.5, 1e-9);
+	cr_assert_eq(c.log_level, LOG_DEBUG);
+	cr_assert_str_empty(err);
+	config_free(&c);
+	free(err);
+}
+
+Test(cli, equals_form_and_bare_number_is_mib)
+{
+	char *argv[] = { "kite", "run", "--kernel=/k", "--memory=64", "--cpus=2" };
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+
+	cr_assert_eq(parse(ARGC(argv), argv, &c, &cmd, &err), 0, "%s", err);
+	cr_assert_eq(c.memory, 64ull << 20);
+	cr_assert_eq(c.cpus, 2);
+	config_free(&c);
+	free(err);
+}
+
+Test(cli, later_flag_wins)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/a", "--memory", "32M", "--kernel", "/b",
+			 "--memory", "48M" };
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+
+	cr_assert_eq(parse(ARGC(argv), argv, &c, &cmd, &err), 0, "%s", err);
+	cr_assert_str_eq(c.kernel, "/b");
+	cr_assert_eq(c.memory, 48ull << 20);
+	config_free(&c);
+	free(err);
+}
+
+Test(cli, unknown_flag)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--frobnicate" };
+
+	expect_usage(ARGC(argv), argv, "--frobnicate");
+}
+
+Test(cli, unknown_flag_with_value)
+{
+	char *argv[] = { "kite", "run", "--bogus=1", "--kernel", "/k" };
+
+	expect_usage(ARGC(argv), argv, "--bogus");
+}
+
+Test(cli, unknown_short_flag)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "-x" };
+
+	expect_usage(ARGC(argv), argv, "-x");
+}
+
+Test(cli, value_given_to_a_switch)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--help=yes" };
+
+	expect_usage(ARGC(argv), argv, "--help=yes");
+}
+
+Test(cli, missing_value)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--memory" };
+
+	expect_usage(ARGC(argv), argv, "--memory");
+}
+
+Test(cli, size_12Q)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--memory", "12Q" };
+
+	expect_usage(ARGC(argv), argv, "12Q");
+}
+
+Test(cli, memory_too_small)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--memory", "8M" };
+
+	expect_usage(ARGC(argv), argv, "memory");
+}
+
+Test(cli, cpus_0)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--cpus", "0" };
+
+	expect_usage(ARGC(argv), argv, "--cpus");
+}
+
+Test(cli, cpus_300)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--cpus", "300" };
+
+	expect_usage(ARGC(argv), argv, "300");
+}
+
+Test(cli, cpus_not_a_number)
+{
+	static const char *const bad[] = { "-1", "two", "1.5", "", "4x", "99999999999999999999" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *argv[] = { "kite", "run", "--kernel", "/k", "--cpus", (char *)bad[i] };
+
+		expect_usage(ARGC(argv), argv, "vCPU count");
+	}
+}
+
+Test(cli, serial_file_empty_path)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--serial", "file:" };
+
+	expect_usage(ARGC(argv), argv, "file:");
+}
+
+Test(cli, serial_unknown)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--serial", "pty" };
+
+	expect_usage(ARGC(argv), argv, "pty");
+}
+
+Test(cli, timeout_negative)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--timeout", "-1" };
+
+	expect_usage(ARGC(argv), argv, "-1");
+}
+
+Test(cli, timeout_garbage)
+{
+	static const char *const bad[] = { "nan", "inf", "1s", "", "1e10", "abc" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *argv[] = { "kite", "run", "--kernel", "/k", "--timeout", (char *)bad[i] };
+
+		expect_usage(ARGC(argv), argv, "timeout");
+	}
+}
+
+Test(cli, timeout_values)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--timeout", "0" };
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+
+	cr_assert_eq(parse(ARGC(argv), argv, &c, &cmd, &err), 0, "%s", err);
+	cr_assert_eq(c.timeout, 0);
+	config_free(&c);
+	free(err);
+}
+
+Test(cli, log_level_loud)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--log-level", "loud" };
+
+	expect_usage(ARGC(argv), argv, "loud");
+}
+
+Test(cli, no_command)
+{
+	char *argv[] = { "kite" };
+
+	expect_usage(ARGC(argv), argv, "no command");
+}
+
+Test(cli, unknown_command)
+{
+	char *argv[] = { "kite", "start", "--kernel", "/k" };
+
+	expect_usage(ARGC(argv), argv, "start");
+}
+
+Test(cli, missing_kernel)
+{
+	char *argv[] = { "kite", "run", "--memory", "64M" };
+
+	expect_usage(ARGC(argv), argv, "--kernel");
+}
+
+Test(cli, stray_argument)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "extra" };
+
+	expect_usage(ARGC(argv), argv, "extra");
+}
+
+Test(cli, help_and_version)
+{
+	static const char *const words[] = { "--help", "-h", "help", "--version", "version" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		char *argv[] = { "kite", (char *)words[i] };
+		struct vm_config c;
+		enum cli_command cmd;
+		char *err;
+
+		cr_assert_eq(parse(2, argv, &c, &cmd, &err), 0, "%s: %s", words[i], err);
+		cr_assert_eq(cmd, i < 3 ? CLI_HELP : CLI_VERSION, "%s", words[i]);
+		config_free(&c);
+		free(err);
+	}
+}
+
+Test(cli, help_after_run_needs_no_kernel)
+{
+	char *argv[] = { "kite", "run", "--memory", "64M", "--help" };
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+
+	cr_assert_eq(parse(ARGC(argv), argv, &c, &cmd, &err), 0, "%s", err);
+	cr_assert_eq(cmd, CLI_HELP);
+	config_free(&c);
+	free(err);
+}
+
+Test(cli, usage_text)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cli_usage(f);
+	fclose(f);
+	cr_assert(strstr(buf, "usage: kite run --kernel PATH"));
+	cr_assert(strstr(buf, "--help"));
+	cr_assert(strstr(buf, "exit-codes"));
+	free(buf);
+}
+
+/* ---- the JSON config file ---- */
+
+static int load_json(const char *text, struct vm_config *c, char **err)
+{
+	char *path = test_write_str("vm.json", text);
+	struct test_capture cap;
+	int ret;
+
+	config_init(c);
+	test_stderr_begin(&cap);
+	ret = config_load_json(path, c);
+	*err = test_stderr_end(&cap);
+	test_remove_file(path);
+	return ret;
+}
+
+static void expect_json_error(const char *text, const char *needle)
+{
+	struct vm_config c;
+	char *err;
+	int ret = load_json(text, &c, &err);
+
+	cr_assert_eq(ret, KITE_EXIT_USAGE, "'%s' gave %d, want 245", text, ret);
+	cr_assert(strstr(err, needle), "message '%s' does not name '%s'", err, needle);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: '%s'", err);
+	config_free(&c);
+	free(err);
+}
+
+Test(json, all_keys)
+{
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(load_json("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"cmdline\": \"quiet\","
+			       " \"memory\": \"2G\", \"cpus\": 3, \"serial\": \"none\","
+			       " \"timeout\": 1.25, \"log_level\": \"info\"}",
+			       &c, &err),
+		     0, "%s", err);
+	cr_assert_str_eq(c.kernel, "/k");
+	cr_assert_str_eq(c.initrd, "/i");
+	cr_assert_str_eq(c.cmdline, "quiet");
+	cr_assert_eq(c.memory, 2ull << 30);
+	cr_assert_eq(c.cpus, 3);
+	cr_assert_eq(c.serial, SERIAL_NONE);
+	cr_assert_float_eq(c.timeout, 1.25, 1e-9);
+	cr_assert_eq(c.log_level, LOG_INFO);
+	config_free(&c);
+	free(err);
+}
+
+Test(json, numbers_as_numbers_or_strings)
+{
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(load_json("{\"memory\": 128, \"cpus\": \"2\", \"timeout\": 7}", &c, &err), 0,
+		     "%s", err);
+	cr_assert_eq(c.memory, 128ull << 20, "a bare number means MiB in JSON too");
+	cr_assert_eq(c.cpus, 2);
+	cr_assert_float_eq(c.timeout, 7, 1e-9);
+	config_free(&c);
+	free(err);
+}
+
+Test(json, empty_object_keeps_defaults)
+{
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(load_json("{}", &c, &err), 0, "%s", err);
+	cr_assert_eq(c.memory, KITE_DEFAULT_MEMORY);
+	cr_assert_eq(c.cpus, 1);
+	config_free(&c);
+	free(err);
+}
+
+Test(json, malformed)
+{
+	expect_json_error("{\"kernel\": \"/k\",", "vm.json");
+	expect_json_error("{\"kernel\": \"/k\" \"cpus\": 1}", "line 1");
+	expect_json_error("", "vm.json");
+	expect_json_error("{\n\"kernel\": \"/k\"\n,,}", "line 3");
+}
+
+Test(json, not_an_object)
+{
+	expect_json_error("[\"kernel\"]", "object");
+	expect_json_error("\"kernel\"", "vm.json");
+}
+
+Test(json, unknown_key)
+{
+	expect_json_error("{\"kernel\": \"/k\", \"kernal\": \"/k\"}", "kernal");
+	/* The CLI spelling is not a JSON key. */
+	expect_json_error("{\"log-level\": \"info\"}", "log-level");
+}
+
+Test(json, wrong_type)
+{
+	expect_json_error("{\"kernel\": 5}", "kernel");
+	expect_json_error("{\"cpus\": true}", "cpus");
+	expect_json_error("{\"cpus\": 1.5}", "cpus");
+	expect_json_error("{\"memory\": [512]}", "memory");
+	expect_json_error("{\"memory\": 0.5}", "memory");
+	expect_json_error("{\"initrd\": null}", "initrd");
+	expect_json_error("{\"serial\": {\"file\": \"x\"}}", "serial");
+	expect_json_error("{\"log_level\": 3}", "log_level");
+}
+
+Test(json, bad_values)
+{
+	expect_json_error("{\"memory\": \"12Q\"}", "12Q");
+	expect_json_error("{\"memory\": -5}", "-5");
+	expect_json_error("{\"cpus\": -1}", "-1");
+	expect_json_error("{\"timeout\": -1}", "-1");
+	expect_json_error("{\"serial\": \"file:\"}", "file:");
+	expect_json_error("{\"log_level\": \"loud\"}", "loud");
+}
+
+Test(json, duplicate_key)
+{
+	expect_json_error("{\"cpus\": 1, \"cpus\": 2}", "cpus");
+}
+
+Test(json, missing_file)
+{
+	struct vm_config c;
+	struct test_capture cap;
+	char *err;
+
+	config_init(&c);
+	test_stderr_begin(&cap);
+	cr_assert_eq(config_load_json("/nonexistent/kite.json", &c), KITE_EXIT_USAGE);
+	err = test_stderr_end(&cap);
+	cr_assert(strstr(err, "/nonexistent/kite.json"), "%s", err);
+	free(err);
+	config_free(&c);
+}
+
+static int parse_with_config(const char *json, char **extra, int nextra, struct vm_config *c,
+			     char **err)
+{
+	char *path = test_write_str("vm.json", json);
+	char *argv[16] = { "kite", "run", "--config", path };
+	enum cli_command cmd;
+	int ret;
+
+	cr_assert(nextra <= 12);
+	for (int i = 0; i < nextra; i++)
+		argv[4 + i] = extra[i];
+	ret = parse(4 + nextra, argv, c, &cmd, err);
+	test_remove_file(path);
+	return ret;
+}
+
+Test(json, flags_override_config_file)
+{
+	char *extra[] = { "--memory", "64", "--cpus", "2", "--serial", "none" };
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(parse_with_config("{\"kernel\": \"/from-json\", \"memory\": \"1G\", "
+				       "\"cpus\": 4, \"cmdline\": \"json\", \"serial\": "
+				       "\"file:/tmp/j\"}",
+				       extra, ARGC(extra), &c, &err),
+		     0, "%s", err);
+	cr_assert_str_eq(c.kernel, "/from-json", "unset flags keep the file's value");
+	cr_assert_str_eq(c.cmdline, "json");
+	cr_assert_eq(c.memory, 64ull << 20, "flag wins over the file");
+	cr_assert_eq(c.cpus, 2);
+	cr_assert_eq(c.serial, SERIAL_NONE);
+	config_free(&c);
+	free(err);
+}
+
+Test(json, flags_before_config_flag_still_win)
+{
+	char *path = test_write_str("vm.json", "{\"kernel\": \"/j\", \"cpus\": 4}");
+	char *argv[] = { "kite", "run", "--cpus", "3", "--config", path };
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+
+	cr_assert_eq(parse(ARGC(argv), argv, &c, &cmd, &err), 0, "%s", err);
+	cr_assert_eq(c.cpus, 3);
+	test_remove_file(path);
+	config_free(&c);
+	free(err);
+}
+
+Test(json, config_supplies_the_kernel_and_is_validated)
+{
+	char *none[1];
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(parse_with_config("{\"memory\": \"1G\"}", none, 0, &c, &err),
+		     KITE_EXIT_USAGE);
+	cr_assert(strstr(err, "kernel"), "%s", err);
+	config_free(&c);
+	free(err);
+	cr_assert_eq(parse_with_config("{\"kernel\": \"/k\", \"cpus\": 256}", none, 0, &c, &err),
+		     KITE_EXIT_USAGE);
+	cr_assert(strstr(err, "256"), "%s", err);
+	config_free(&c);
+	free(err);
+}
+
+Test(json, bad_config_through_cli)
+{
+	char *none[1];
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(parse_with_config("{\"kernel\": \"/k\", \"vcpus\": 2}", none, 0, &c, &err),
+		     KITE_EXIT_USAGE);
+	cr_assert(strstr(err, "vcpus"), "%s", err);
+	config_free(&c);
+	free(err);
+}
+
+/* ---- log levels and exit-code names ---- */
+
+Test(log, parse_level)
+{
+	cr_assert_eq(log_parse_level("error"), LOG_ERROR);
+	cr_assert_eq(log_parse_level("warn"), LOG_WARN);
+	cr_assert_eq(log_parse_level("info"), LOG_INFO);
+	cr_assert_eq(log_parse_level("debug"), LOG_DEBUG);
+	cr_assert_eq(log_parse_level("loud"), -1);
+	cr_assert_eq(log_parse_level(""), -1);
+	cr_assert_eq(log_parse_level("WARN"), -1);
+	cr_assert_eq(log_parse_level("warning"), -1);
+}
+
+Test(log, level_filters_output)
+{
+	struct test_capture cap;
+	char *err;
+
+	log_set_level(LOG_WARN);
+	cr_assert_eq(log_get_level(), LOG_WARN);
+	test_stderr_begin(&cap);
+	log_error("e%d", 1);
+	log_warn("w%d", 2);
+	log_info("i%d", 3);
+	log_debug("d%d", 4);
+	err = test_stderr_end(&cap);
+	cr_assert_str_eq(err, "kite: error: e1\nkite: warn: w2\n");
+	free(err);
+
+	log_set_level(LOG_DEBUG);
+	test_stderr_begin(&cap);
+	log_debug("d");
+	err = test_stderr_end(&cap);
+	cr_assert_str_eq(err, "kite: debug: d\n");
+	free(err);
+}
+
+Test(log, long_line_is_truncated_but_terminated)
+{
+	struct test_capture cap;
+	char big[3000];
+	char *err;
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	test_stderr_begin(&cap);
+	log_error("%s", big);
+	err = test_stderr_end(&cap);
+	cr_assert(strlen(err) < 1024, "%zu", strlen(err));
+	cr_assert_eq(err[strlen(err) - 1], '\n');
+	cr_assert(!strncmp(err, "kite: error: aaa", 16));
+	free(err);
+}
+
+Test(exitcode, documented_values)
+{
+	/* docs/exit-codes.md */
+	cr_assert_eq(KITE_EXIT_POWEROFF, 0);
+	cr_assert_eq(KITE_EXIT_SIGNAL, 240);
+	cr_assert_eq(KITE_EXIT_RESET, 241);
+	cr_assert_eq(KITE_EXIT_SHUTDOWN, 242);
+	cr_assert_eq(KITE_EXIT_PANIC, 243);
+	cr_assert_eq(KITE_EXIT_TIMEOUT, 244);
+	cr_assert_eq(KITE_EXIT_USAGE, 245);
+	cr_assert_eq(KITE_EXIT_KVM, 246);
+	cr_assert_eq(KITE_EXIT_LOAD, 247);
+	cr_assert_eq(KITE_EXIT_DEVICE, 248);
+	cr_assert_eq(KITE_EXIT_INTERNAL, 249);
+}
+
+Test(exitcode, names)
+{
+	static const struct {
+		int code;
+		const char *name;
+	} names[] = {
+		{ 240, "signal" }, { 241, "reset" }, { 242, "shutdown" }, { 243, "panic" },
+		{ 244, "timeout" }, { 245, "usage" }, { 246, "kvm" }, { 247, "load" },
+		{ 248, "device" }, { 249, "internal" }, { 0, "status" }, { 77, "status" },
+		{ 250, "status" }, { -1, "status" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		cr_assert_str_eq(kite_exit_name(names[i].code), names[i].name, "%d",
+				 names[i].code);
+}
