@@ -486,7 +486,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 	struct cli_opt *opts;
 	const char *config_path = NULL;
 	unsigned int nopts = 0;
-	int ret = 0, c;
+	int ret = 0, c, prev;
 
 	if (argc < 2)
 		return usage_error("no command given; try 'kite --help'");
@@ -507,7 +507,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		return KITE_EXIT_INTERNAL;
 	opterr = 0;
 	optind = 2;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((prev = optind, c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		const struct option *o;
 
 		if (c == 'h') {
@@ -519,7 +519,14 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 			goto out;
 		}
 		if (c == '?') {
-			ret = usage_error("unknown flag '%s'", argv[optind - 1]);
+			/*
+			 * Inside a cluster such as -xyz getopt has not moved optind
+			 * past the word, so argv[optind - 1] is an earlier word.
+			 */
+			if (optopt && (optind == prev || strncmp(argv[optind - 1], "--", 2)))
+				ret = usage_error("unknown flag '-%c'", optopt);
+			else
+				ret = usage_error("unknown flag '%s'", argv[optind - 1]);
 			goto out;
 		}
 		if (c == ':') {

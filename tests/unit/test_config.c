@@ -270,6 +270,14 @@ Test(cli, unknown_short_flag)
 	expect_usage(ARGC(argv), argv, "-x");
 }
 
+Test(cli, unknown_short_flag_in_a_cluster)
+{
+	/* getopt leaves optind on the cluster's word until its last letter. */
+	char *argv[] = { "kite", "run", "-xyz", "--kernel", "/k" };
+
+	expect_usage(ARGC(argv), argv, "'-x'");
+}
+
 Test(cli, value_given_to_a_switch)
 {
 	char *argv[] = { "kite", "run", "--kernel", "/k", "--help=yes" };
