@@ -764,3 +764,166 @@ Test(exitcode, names)
 		cr_assert_str_eq(kite_exit_name(names[i].code), names[i].name, "%d",
 				 names[i].code);
 }
+
+/* ---- device options: --disk, --net, --console, --rng, --hugepages ---- */
+
+Test(devices, parse_disk)
+{
+	struct disk_config d;
+
+	cr_assert_eq(parse_disk("/img/a.raw", &d), 0);
+	cr_assert_str_eq(d.path, "/img/a.raw");
+	cr_assert_not(d.readonly);
+	free(d.path);
+	cr_assert_eq(parse_disk("path=/img/b.raw,readonly=on", &d), 0);
+	cr_assert_str_eq(d.path, "/img/b.raw");
+	cr_assert(d.readonly);
+	free(d.path);
+	cr_assert_eq(parse_disk("readonly=true,path=/c", &d), 0);
+	cr_assert(d.readonly);
+	free(d.path);
+}
+
+Test(devices, parse_disk_rejects)
+{
+	static const char *const bad[] = { "", "path=", "readonly=on", "path=/a,readonly=maybe",
+					   "path=/a,cache=none", "=x", "path=/a,ro" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct disk_config d;
+
+		cr_assert_eq(parse_disk(bad[i], &d), -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert_null(d.path, "'%s' leaked a path", bad[i]);
+	}
+}
+
+Test(devices, parse_net)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+	struct net_config n;
+
+	cr_assert_eq(parse_net("tap=tap0", &n), 0);
+	cr_assert_str_eq(n.tap, "tap0");
+	cr_assert_not(n.has_mac);
+	free(n.tap);
+	cr_assert_eq(parse_net("tap=kite-tap-12345,mac=52:54:00:AB:cd:ef", &n), 0);
+	cr_assert_str_eq(n.tap, "kite-tap-12345");
+	cr_assert(n.has_mac);
+	cr_assert_arr_eq(n.mac, mac, 6);
+	free(n.tap);
+}
+
+Test(devices, parse_net_rejects)
+{
+	static const char *const bad[] = {
+		"", "tap0", "tap=", "mac=52:54:00:12:34:56", "tap=0123456789abcdef", /* 16 chars */
+		"tap=t,mac=01:00:5e:00:00:01",	/* multicast */
+		"tap=t,mac=52:54:00:12:34", "tap=t,mac=52:54:00:12:34:567",
+		"tap=t,mac=52:54:00:12:34:5g", "tap=t,mac=52-54-00-12-34-56", "tap=t,vlan=3",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct net_config n;
+
+		cr_assert_eq(parse_net(bad[i], &n), -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert_null(n.tap, "'%s' leaked a name", bad[i]);
+	}
+}
+
+Test(devices, cli_flags)
+{
+	char *argv[] = { "kite", "run", "--kernel", "/k", "--disk", "/a", "--disk",
+			 "path=/b,readonly=on", "--net", "tap=tap0", "--console", "virtio", "--rng",
+			 "--hugepages", "--memory", "64M" };
+	struct vm_config c;
+	enum cli_command cmd;
+	char *err;
+
+	cr_assert_eq(parse(ARGC(argv), argv, &c, &cmd, &err), 0, "%s", err);
+	cr_assert_eq(c.ndisks, 2);
+	cr_assert_str_eq(c.disks[0].path, "/a");
+	cr_assert_str_eq(c.disks[1].path, "/b");
+	cr_assert(c.disks[1].readonly);
+	cr_assert_eq(c.nnets, 1);
+	cr_assert_str_eq(c.nets[0].tap, "tap0");
+	cr_assert_eq(c.console, CONSOLE_VIRTIO);
+	cr_assert(c.rng);
+	cr_assert(c.hugepages);
+	config_free(&c);
+	free(err);
+}
+
+Test(devices, cli_bad_values)
+{
+	char *console[] = { "kite", "run", "--kernel", "/k", "--console", "vga" };
+	char *disk[] = { "kite", "run", "--kernel", "/k", "--disk", "readonly=on" };
+	char *net[] = { "kite", "run", "--kernel", "/k", "--net", "tap=t,mac=ff:ff:ff:ff:ff:ff" };
+	char *huge[] = { "kite", "run", "--kernel", "/k", "--hugepages", "--memory", "17M" };
+
+	expect_usage(ARGC(console), console, "vga");
+	expect_usage(ARGC(disk), disk, "readonly=on");
+	expect_usage(ARGC(net), net, "ff:ff");
+	expect_usage(ARGC(huge), huge, "2M");
+}
+
+Test(devices, too_many_disks)
+{
+	char *argv[4 + 2 * (KITE_MAX_DISKS + 1)] = { "kite", "run", "--kernel", "/k" };
+
+	for (int i = 0; i <= KITE_MAX_DISKS; i++) {
+		argv[4 + 2 * i] = "--disk";
+		argv[5 + 2 * i] = "/d";
+	}
+	expect_usage(ARGC(argv), argv, "too many");
+}
+
+Test(devices, json_lists_and_switches)
+{
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(load_json("{\"disk\": [\"/a\", {\"path\": \"/b\", \"readonly\": true}],"
+			       " \"net\": [{\"tap\": \"tap1\", \"mac\": \"52:54:00:00:00:01\"}],"
+			       " \"rng\": true, \"hugepages\": \"off\", \"console\": \"serial\"}",
+			       &c, &err),
+		     0, "%s", err);
+	cr_assert_eq(c.ndisks, 2);
+	cr_assert_str_eq(c.disks[1].path, "/b");
+	cr_assert(c.disks[1].readonly);
+	cr_assert_eq(c.nnets, 1);
+	cr_assert(c.nets[0].has_mac);
+	cr_assert_eq(c.nets[0].mac[5], 1);
+	cr_assert(c.rng);
+	cr_assert_not(c.hugepages);
+	cr_assert_eq(c.console, CONSOLE_SERIAL);
+	config_free(&c);
+	free(err);
+}
+
+Test(devices, json_wrong_shapes)
+{
+	expect_json_error("{\"disk\": \"/a\"}", "disk");
+	expect_json_error("{\"disk\": [5]}", "disk");
+	expect_json_error("{\"disk\": [{\"path\": 5}]}", "disk.path");
+	expect_json_error("{\"net\": [{\"tap\": \"t\", \"mtu\": \"1500\"}]}", "net");
+	expect_json_error("{\"rng\": 1}", "rng");
+	expect_json_error("{\"console\": \"tty\"}", "tty");
+}
+
+Test(devices, cli_disks_replace_the_config_files)
+{
+	char *extra[] = { "--disk", "/cli" };
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(parse_with_config("{\"kernel\": \"/k\", \"disk\": [\"/j1\", \"/j2\"],"
+				       " \"net\": [\"tap=tj\"]}",
+				       extra, ARGC(extra), &c, &err),
+		     0, "%s", err);
+	cr_assert_eq(c.ndisks, 1);
+	cr_assert_str_eq(c.disks[0].path, "/cli");
+	cr_assert_eq(c.nnets, 1, "no --net flag: the file's list stays");
+	cr_assert_str_eq(c.nets[0].tap, "tj");
+	config_free(&c);
+	free(err);
+}
