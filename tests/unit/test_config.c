@@ -927,3 +927,19 @@ Test(devices, cli_disks_replace_the_config_files)
 	config_free(&c);
 	free(err);
 }
+
+Test(devices, mac_needs_exactly_two_hex_digits_per_byte)
+{
+	/* sscanf's %2x alone takes signs, blanks and a 0x prefix. */
+	static const char *const bad[] = {
+		"tap=t,mac=52:54:00:12:34:-1", "tap=t,mac=52:54:00:12:34:+1",
+		"tap=t,mac=52:54:00: 1:34:56", "tap=t,mac=52:54:00:0x:34:56",
+		"tap=t,mac=52:54:00:12:34:5 ",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct net_config n;
+
+		cr_assert_eq(parse_net(bad[i], &n), -EINVAL, "'%s' accepted", bad[i]);
+	}
+}
