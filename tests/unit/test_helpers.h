@@ -52,30 +52,32 @@ static inline void test_remove_file(char *path)
 	free(path);
 }
 
-/* Captures everything written to fd 2 (stdio's stderr included) until test_stderr_end. */
+/* Captures everything written to an fd (stdio's stream included) until test_capture_end. */
 struct test_capture {
+	int fd;
 	int saved_fd;
 	int mem_fd;
 };
 
-static inline void test_stderr_begin(struct test_capture *c)
+static inline void test_capture_begin(struct test_capture *c, int fd)
 {
-	fflush(stderr);
-	c->mem_fd = memfd_create("kite-test-stderr", MFD_CLOEXEC);
+	fflush(fd == STDOUT_FILENO ? stdout : stderr);
+	c->fd = fd;
+	c->mem_fd = memfd_create("kite-test-capture", MFD_CLOEXEC);
 	cr_assert(c->mem_fd >= 0);
-	c->saved_fd = dup(STDERR_FILENO);
+	c->saved_fd = dup(fd);
 	cr_assert(c->saved_fd >= 0);
-	cr_assert(dup2(c->mem_fd, STDERR_FILENO) >= 0);
+	cr_assert(dup2(c->mem_fd, fd) >= 0);
 }
 
-/* Restores stderr and returns what was written, NUL-terminated (malloc'd). */
-static inline char *test_stderr_end(struct test_capture *c)
+/* Restores the fd and returns what was written, NUL-terminated (malloc'd). */
+static inline char *test_capture_end(struct test_capture *c)
 {
 	off_t len;
 	char *s;
 
-	fflush(stderr);
-	dup2(c->saved_fd, STDERR_FILENO);
+	fflush(c->fd == STDOUT_FILENO ? stdout : stderr);
+	dup2(c->saved_fd, c->fd);
 	close(c->saved_fd);
 	len = lseek(c->mem_fd, 0, SEEK_END);
 	cr_assert(len >= 0);
@@ -84,6 +86,16 @@ static inline char *test_stderr_end(struct test_capture *c)
 	cr_assert_eq(pread(c->mem_fd, s, (size_t)len, 0), len);
 	close(c->mem_fd);
 	return s;
+}
+
+static inline void test_stderr_begin(struct test_capture *c)
+{
+	test_capture_begin(c, STDERR_FILENO);
+}
+
+static inline char *test_stderr_end(struct test_capture *c)
+{
+	return test_capture_end(c);
 }
 
 /*
