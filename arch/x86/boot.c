@@ -126,14 +126,16 @@ void x86_build_zero_page(struct boot_params *bp, const uint8_t *hdr, size_t hdr_
 			 uint64_t initrd_size, uint64_t rsdp_addr)
 {
 	size_t start = offsetof(struct boot_params, hdr);
-	size_t end = HDR_JUMP + 2 + hdr[HDR_JUMP + 1]; /* the header's own length field */
+	size_t end = start + sizeof(bp->hdr);
 
 	memset(bp, 0, sizeof(*bp));
-	if (end > start + sizeof(bp->hdr))
-		end = start + sizeof(bp->hdr);
+	/* The header's own length field, if the file is long enough to have one. */
+	if (hdr_len > HDR_JUMP + 1 && HDR_JUMP + 2u + hdr[HDR_JUMP + 1] < end)
+		end = HDR_JUMP + 2u + hdr[HDR_JUMP + 1];
 	if (end > hdr_len)
 		end = hdr_len;
-	memcpy((uint8_t *)bp + start, hdr + start, end - start);
+	if (end > start)
+		memcpy((uint8_t *)bp + start, hdr + start, end - start);
 
 	bp->hdr.type_of_loader = 0xff;
 	bp->hdr.loadflags |= CAN_USE_HEAP;

@@ -418,6 +418,25 @@ Test(zero_page, e820_with_ram_above_4g)
 	expect_entry(&bp.e820_table[4], 4ull << 30, 1ull << 30, E820_TYPE_RAM);
 }
 
+Test(zero_page, short_kernel_header)
+{
+	/* Fewer bytes than the setup header: copy what there is, read nothing beyond. */
+	struct boot_params bp;
+	uint8_t *small = malloc(0x1f8);
+
+	cr_assert_not_null(small);
+	test_bzimage_hdr(hdr, sizeof(hdr));
+	memcpy(small, hdr, 0x1f8);
+	mem_init(64ull << 20);
+	x86_build_zero_page(&bp, small, 0x1f8, &mem, X86_CMDLINE_ADDR, 0, 0, 0);
+	cr_assert_eq(bp.hdr.setup_sects, TEST_BZ_SETUP_SECTS);
+	cr_assert_eq(bp.hdr.boot_flag, 0);
+	cr_assert_eq(bp.hdr.type_of_loader, 0xff);
+	x86_build_zero_page(&bp, small, 0x100, &mem, X86_CMDLINE_ADDR, 0, 0, 0);
+	cr_assert_eq(bp.hdr.setup_sects, 0);
+	free(small);
+}
+
 TestSuite(page_tables, .fini = mem_fini);
 
 /* Walks the 4-level tables at X86_PML4_ADDR; returns the physical address or ~0 if unmapped. */
