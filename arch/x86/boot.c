@@ -57,6 +57,10 @@ int x86_bzimage_parse(const uint8_t *hdr, size_t hdr_len, uint64_t file_size,
 		return -ENOEXEC;
 	}
 	ki->pm_size = file_size - ki->setup_size;
+	if (ki->pm_size > UINT32_MAX) {
+		*why = "kernel larger than 4 GiB"; /* init_size, 32 bits, could not cover it */
+		return -ENOEXEC;
+	}
 	ki->init_size = get_le32(hdr + HDR_INIT_SIZE);
 	ki->cmdline_size = get_le32(hdr + HDR_CMDLINE_SIZE);
 	ki->initrd_addr_max = get_le32(hdr + HDR_INITRD_ADDR_MAX);

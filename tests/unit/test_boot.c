@@ -166,6 +166,17 @@ Test(bzimage, all_zero_and_all_ones)
 	expect_reject(FILE_SIZE, "bzImage");
 }
 
+Test(bzimage, code_larger_than_4g)
+{
+	/* init_size is 32 bits: it cannot describe more code than that. */
+	struct x86_kernel_info ki;
+	const char *why;
+
+	expect_reject(TEST_BZ_SETUP_SIZE + (5ull << 30), "4 GiB");
+	cr_assert_eq(parse(TEST_BZ_SETUP_SIZE + UINT32_MAX, &ki, &why), 0, "%s", why);
+	cr_assert_eq(ki.init_size, UINT32_MAX);
+}
+
 /* ---- load address and initrd placement ---- */
 
 Test(boot, kernel_load_addr)
