@@ -173,7 +173,7 @@ Test(bzimage, code_larger_than_4g)
 	const char *why;
 
 	expect_reject(TEST_BZ_SETUP_SIZE + (5ull << 30), "4 GiB");
-	cr_assert_eq(parse(TEST_BZ_SETUP_SIZE + UINT32_MAX, &ki, &why), 0, "%s", why);
+	cr_assert_eq(parse(TEST_BZ_SETUP_SIZE + (uint64_t)UINT32_MAX, &ki, &why), 0, "%s", why);
 	cr_assert_eq(ki.init_size, UINT32_MAX);
 }
 
