@@ -57,6 +57,25 @@ struct acpi_tables_cfg {
 int acpi_build_tables(const struct acpi_tables_cfg *cfg, uint64_t base, uint8_t *buf, size_t cap,
 		      size_t *used);
 
+/* One ECAM region of the MCFG: the configuration space of buses bus_start..bus_end. */
+struct acpi_mcfg_entry {
+	uint64_t base;	/* address of bus 0's space (even if bus_start > 0), 1 MiB aligned */
+	uint16_t segment;
+	uint8_t bus_start;
+	uint8_t bus_end;
+};
+
+#define ACPI_MCFG_MAX_ENTRIES 16
+#define ACPI_MCFG_LEN(n) (44 + 16 * (n))
+
+/*
+ * Builds an MCFG table (PCI Firmware spec 3.3, 4.1.2) with @n entries into
+ * @buf. Returns its length, -ENOSPC if @cap is too small (nothing written) or
+ * -EINVAL: NULL pointers, @n 0 or > ACPI_MCFG_MAX_ENTRIES, a base that is not
+ * 1 MiB aligned, bus_start > bus_end, or a region that wraps the address space.
+ */
+int acpi_build_mcfg(const struct acpi_mcfg_entry *e, size_t n, uint8_t *buf, size_t cap);
+
 /* Fills the standard 36-byte header and later fixes length and checksum. */
 void acpi_table_header(uint8_t *t, const char sig[4], uint8_t revision, uint32_t len);
 /* Sets t[@csum_off] so that the @len bytes at @t sum to zero (any old value ignored). */

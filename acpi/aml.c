@@ -38,10 +38,20 @@
 #define RES_IO 0x47	     /* small item 0x08, 7 data bytes */
 #define RES_END_TAG 0x79     /* small item 0x0f, 1 data byte (checksum) */
 #define RES_MEM32_FIXED 0x86 /* large item 0x06 */
+#define RES_DWORD_ADDR 0x87  /* large item 0x07 */
+#define RES_WORD_ADDR 0x88   /* large item 0x08 */
+#define RES_QWORD_ADDR 0x8a  /* large item 0x0a */
 
 #define RES_IO_DECODE16 0x01
 #define RES_MEM_RW 0x01
 #define RES_ISA_IRQS 16
+
+/* Address space descriptors (6.4.3.5): resource type and flags */
+#define RES_ADDR_MEMORY 0
+#define RES_ADDR_BUS 2
+#define RES_ADDR_MIN_FIXED (1u << 2) /* general flags; bit 0 clear: producer, bit 1 clear: pos. */
+#define RES_ADDR_MAX_FIXED (1u << 3)
+#define RES_ADDR_MEM_RW 0x01	     /* type-specific, memory: read-write, non-cacheable */
 
 /* Longest string aml_string() accepts; far beyond any id, guards silly input. */
 #define AML_STRING_MAX 1024
@@ -404,6 +414,35 @@ int aml_name_package(struct aml_buf *b, const char *name, const uint64_t *vals, 
 	return ret;
 }
 
+/*
+ * Word/DWord/QWord address space descriptor for a fixed window [min, min+len)
+ * a bridge produces: tag, length, type, flags, then five fields of @width
+ * bytes each (granularity, min, max, translation, length). Fixed min and max
+ * with a non-zero length require granularity 0 (6.4.3.5, table 6.44).
+ */
+static void res_addr_space(struct aml_buf *b, uint8_t tag, uint8_t type, uint8_t tflags,
+			   unsigned int width, uint64_t min, uint64_t len)
+{
+	const uint64_t field[5] = { 0, min, min + len - 1, 0, len };
+	uint8_t d[6 + 5 * 8];
+	size_t n = 6;
+
+	d[0] = tag;
+	put_le16(d + 1, (uint16_t)(3 + 5 * width));
+	d[3] = type;
+	d[4] = RES_ADDR_MIN_FIXED | RES_ADDR_MAX_FIXED;
+	d[5] = tflags;
+	for (size_t i = 0; i < ARRAY_SIZE(field); i++, n += width) {
+		if (width == 2)
+			put_le16(d + n, (uint16_t)field[i]);
+		else if (width == 4)
+			put_le32(d + n, (uint32_t)field[i]);
+		else
+			put_le64(d + n, field[i]);
+	}
+	aml_append(b, d, n);
+}
+
 static int res_encode(struct aml_buf *b, const struct aml_res *r)
 {
 	uint8_t d[12];
@@ -438,6 +477,25 @@ static int res_encode(struct aml_buf *b, const struct aml_res *r)
 		put_le32(d + 4, (uint32_t)r->base);
 		put_le32(d + 8, (uint32_t)r->len);
 		aml_append(b, d, 12);
+		break;
+	case AML_RES_BUS_WINDOW:
+		if (r->len == 0 || r->base > 255 || r->len > 256 - r->base)
+			return -EINVAL;
+		res_addr_space(b, RES_WORD_ADDR, RES_ADDR_BUS, 0, 2, r->base, r->len);
+		break;
+	case AML_RES_MEM32_WINDOW:
+		/* _LEN is a DWord too, so a window cannot cover all 4 GiB. */
+		if (r->len == 0 || r->base > UINT32_MAX || r->len > UINT32_MAX ||
+		    r->base + r->len - 1 > UINT32_MAX)
+			return -EINVAL;
+		res_addr_space(b, RES_DWORD_ADDR, RES_ADDR_MEMORY, RES_ADDR_MEM_RW, 4, r->base,
+			       r->len);
+		break;
+	case AML_RES_MEM64_WINDOW:
+		if (r->len == 0 || r->len - 1 > UINT64_MAX - r->base)
+			return -EINVAL;
+		res_addr_space(b, RES_QWORD_ADDR, RES_ADDR_MEMORY, RES_ADDR_MEM_RW, 8, r->base,
+			       r->len);
 		break;
 	default:
 		return -EINVAL;

@@ -26,6 +26,14 @@ enum aml_res_type {
 	AML_RES_IO,	/* fixed-range I/O ports: base, len (<= 255) */
 	AML_RES_IRQ,	/* ISA IRQ number in base (edge, active-high) */
 	AML_RES_MEM32,	/* 32-bit fixed memory range: base, len */
+	/*
+	 * Address-space descriptors a bridge produces for its children (a PCI
+	 * root bridge's _CRS): fixed min/max, positive decode, memory
+	 * non-cacheable and read-write, granularity and translation 0.
+	 */
+	AML_RES_BUS_WINDOW,	/* WordBusNumber: first bus in base, bus count in len */
+	AML_RES_MEM32_WINDOW,	/* DWordMemory: base, len, below 4 GiB */
+	AML_RES_MEM64_WINDOW,	/* QWordMemory: base, len, anywhere */
 };
 
 struct aml_res {
