@@ -32,12 +32,26 @@ void msix_destroy(struct msix *m);
  */
 bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t off, uint8_t *data,
 		     uint32_t size, bool write);
-/* To be called from the device's config_write hook (tracks Enable / Function Mask). */
+/*
+ * To be called from the device's config_write hook (tracks Enable / Function
+ * Mask; reads the capability from dev->config, so the bus config lock, which
+ * the hook runs under, must be held).
+ */
 void msix_config_write(struct msix *m, uint32_t off, uint32_t size, uint32_t val);
 
 /* Signals vector @vec: injected now, or left pending in the PBA while masked. Any thread. */
 int msix_notify(struct msix *m, uint16_t vec);
 bool msix_enabled(struct msix *m);
 uint16_t msix_nvec(struct msix *m);
+
+/* For tests and debugging: the eventfd that fires vector @vec (-EINVAL if out of range). */
+int msix_vector_eventfd(struct msix *m, uint16_t vec);
+/*
+ * For tests and debugging: has vector @vec's route been programmed, and with
+ * which GSI and message (any output pointer may be NULL)? Without KVM
+ * (vm_fd < 0) nothing reaches KVM, but this still reports what would have.
+ */
+bool msix_vector_route(struct msix *m, uint16_t vec, uint32_t *gsi, uint64_t *addr,
+		       uint32_t *data);
 
 #endif
