@@ -73,9 +73,13 @@ int x86_bzimage_parse(const uint8_t *hdr, size_t hdr_len, uint64_t file_size,
 
 uint64_t x86_kernel_load_addr(const struct x86_kernel_info *ki, uint64_t ram_low_end)
 {
-	/* The preferred address avoids a copy inside the decompressor, if it fits. */
-	if (ki->pref_address >= X86_HIMEM_START && ki->pref_address < ram_low_end &&
-	    ram_low_end - ki->pref_address >= ki->init_size)
+	/*
+	 * The decompressor moves itself up to at least pref_address (the
+	 * kernel's LOAD_PHYSICAL_ADDR) wherever it is loaded, so loading lower
+	 * saves no RAM: it only turns "does not fit" into a triple fault.
+	 */
+	(void)ram_low_end;
+	if (ki->pref_address >= X86_HIMEM_START)
 		return ki->pref_address;
 	return X86_HIMEM_START;
 }

@@ -492,3 +492,17 @@ Test(binary, kvm_unavailable)
 	cr_assert_str_eq(last, "kite: exit: kvm status=246");
 	test_remove_file(kernel);
 }
+
+Test(kite_main, kernel_that_fits_only_below_its_preferred_address)
+{
+	/*
+	 * 48 MiB holds the test kernel's init_size (~34 MiB) from 1 MiB but
+	 * not from its preferred 16 MiB, where its decompressor moves itself
+	 * anyway: this must be a load error, not a guest triple fault.
+	 */
+	char *argv[] = { "kite", "run", "--kernel", TEST_KERNEL, "--memory", "48M",
+			 "--serial", "none", "--timeout", "20" };
+
+	need_kvm_and_kernel();
+	expect(ARGC(argv), argv, KITE_EXIT_LOAD, "load", "--memory");
+}
