@@ -331,56 +331,76 @@ static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory
 					 "disk",   "net",     "console", "rng",
 					 "hugepages" };
 
+/* Fills one disk or net entry from a JSON object, field by field (no string re-parsing). */
+static int json_list_object(const char *path, struct vm_config *cfg, const char *key, json_t *obj)
+{
+	bool is_disk = !strcmp(key, "disk");
+	struct disk_config d = { 0 };
+	struct net_config n = { 0 };
+	const char *k;
+	json_t *v;
+	int ret = 0;
+
+	json_object_foreach(obj, k, v) {
+		if (is_disk && !strcmp(k, "path") && json_is_string(v) && *json_string_value(v)) {
+			set_str(&d.path, json_string_value(v));
+		} else if (is_disk && !strcmp(k, "readonly") && json_is_boolean(v)) {
+			d.readonly = json_is_true(v);
+		} else if (!is_disk && !strcmp(k, "tap") && json_is_string(v) &&
+			   *json_string_value(v) && strlen(json_string_value(v)) < 16) {
+			set_str(&n.tap, json_string_value(v));
+		} else if (!is_disk && !strcmp(k, "mac") && json_is_string(v) &&
+			   !parse_mac(json_string_value(v), n.mac)) {
+			n.has_mac = true;
+		} else {
+			fprintf(stderr, "kite: error: config %s: '%s.%s' is unknown or has a bad value\n", path,
+				key, k);
+			ret = KITE_EXIT_USAGE;
+			break;
+		}
+	}
+	if (!ret && (is_disk ? !d.path : !n.tap)) {
+		fprintf(stderr, "kite: error: config %s: '%s' entry needs '%s'\n", path, key,
+			is_disk ? "path" : "tap");
+		ret = KITE_EXIT_USAGE;
+	}
+	if (!ret && (is_disk ? cfg->ndisks == KITE_MAX_DISKS : cfg->nnets == KITE_MAX_NETS)) {
+		fprintf(stderr, "kite: error: config %s: too many '%s' entries\n", path, key);
+		ret = KITE_EXIT_USAGE;
+	}
+	if (ret) {
+		free(d.path);
+		free(n.tap);
+		return ret;
+	}
+	if (is_disk)
+		cfg->disks[cfg->ndisks++] = d;
+	else
+		cfg->nets[cfg->nnets++] = n;
+	return 0;
+}
+
 /* "disk" and "net" take an array of flag-syntax strings or of objects. */
 static int json_apply_list(const char *path, struct vm_config *cfg, const char *key, json_t *val)
 {
 	size_t i;
 	json_t *item;
+	int ret;
 
 	if (!json_is_array(val)) {
 		fprintf(stderr, "kite: error: config %s: key '%s' must be an array\n", path, key);
 		return KITE_EXIT_USAGE;
 	}
 	json_array_foreach(val, i, item) {
-		char buf[4200];
-		const char *k;
-		json_t *v;
-		int n = 0, ret;
-
-		if (json_is_string(item)) {
+		if (json_is_string(item))
 			ret = config_apply(cfg, key, json_string_value(item));
-			if (ret)
-				return ret;
-			continue;
-		}
-		if (!json_is_object(item)) {
+		else if (json_is_object(item))
+			ret = json_list_object(path, cfg, key, item);
+		else {
 			fprintf(stderr, "kite: error: config %s: '%s' entries must be strings or "
 				"objects\n", path, key);
-			return KITE_EXIT_USAGE;
+			ret = KITE_EXIT_USAGE;
 		}
-		buf[0] = '\0';
-		json_object_foreach(item, k, v) {
-			const char *sv;
-
-			if (json_is_string(v))
-				sv = json_string_value(v);
-			else if (json_is_true(v))
-				sv = "on";
-			else if (json_is_false(v))
-				sv = "off";
-			else {
-				fprintf(stderr, "kite: error: config %s: '%s.%s' has the wrong type\n",
-					path, key, k);
-				return KITE_EXIT_USAGE;
-			}
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%s=%s", n ? "," : "", k, sv);
-			if ((size_t)n >= sizeof(buf)) {
-				fprintf(stderr, "kite: error: config %s: '%s' entry too long\n", path,
-					key);
-				return KITE_EXIT_USAGE;
-			}
-		}
-		ret = config_apply(cfg, key, buf);
 		if (ret)
 			return ret;
 	}

@@ -309,6 +309,8 @@ int kite_main(int argc, char **argv, const char **reason)
 	config_init(&cfg);
 	*reason = "usage";
 	ret = cli_parse(argc, argv, &cfg, &cmd);
+	if (ret && ret != KITE_EXIT_USAGE)
+		*reason = kite_exit_name(ret);
 	if (!ret) {
 		switch (cmd) {
 		case CLI_HELP:

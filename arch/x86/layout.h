@@ -4,7 +4,7 @@
 #define KITE_ARCH_X86_LAYOUT_H
 
 #define X86_GDT_ADDR 0x500ULL
-#define X86_BOOT_STACK 0x8000ULL	/* grows down below the zero page's end */
+#define X86_BOOT_STACK 0x8ff0ULL	/* grows down through 0x8000..0x8fff, between zero page and PML4 */
 #define X86_ZERO_PAGE 0x7000ULL
 #define X86_PML4_ADDR 0x9000ULL
 #define X86_PDPT_ADDR 0xa000ULL
