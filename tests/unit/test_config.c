@@ -943,3 +943,19 @@ Test(devices, mac_needs_exactly_two_hex_digits_per_byte)
 		cr_assert_eq(parse_net(bad[i], &n), -EINVAL, "'%s' accepted", bad[i]);
 	}
 }
+
+/* Regression: object fields used to be joined into "k=v,..." and re-split, so a comma in a path injected options. */
+Test(devices, json_disk_path_with_comma_is_literal)
+{
+	struct vm_config c;
+	char *err;
+
+	cr_assert_eq(parse_with_config("{\"kernel\": \"/k\", \"disk\": [{\"path\": "
+				       "\"img,readonly=on\"}]}",
+				       NULL, 0, &c, &err),
+		     0, "%s", err);
+	cr_assert_eq(c.ndisks, 1);
+	cr_assert_str_eq(c.disks[0].path, "img,readonly=on");
+	cr_assert_not(c.disks[0].readonly);
+	config_free(&c);
+}
