@@ -1,0 +1,204 @@
+# Helpers for harness scenarios: . "$REPO/tests/harness/lib.sh"   (POSIX sh)
+#
+# Environment (set by tests/harness/run): REPO BUILD KITE KERNEL WORK.
+#
+#   mk_l2_initramfs OUT SCRIPT [SRC[:DEST]...]
+#       Build an L2 initramfs (tests/harness/mkinitramfs): busybox,
+#       kite-guestctl, SCRIPT (a file or a string of shell commands) run by
+#       /init, whose status is reported with `kite-guestctl exit $?`.
+#
+#   run_kite [KITE RUN ARGS...]
+#       Run `$KITE run ARGS`, adding each of these defaults the caller did not
+#       give: --kernel "$KERNEL", --cmdline "$L2_CMDLINE", --memory
+#       "$L2_MEMORY", --serial stdio, --timeout "$L2_TIMEOUT". With --serial
+#       stdio the guest console streams into the log ("  l2| " prefix) and is
+#       saved (CRs dropped); kite's stderr is printed after it ("  kite| ").
+#       A backstop kills kite L2_TIMEOUT+15 s after its own timeout should have
+#       fired. Sets:
+#         KITE_STATUS  kite's exit status (127: kite missing, 124: backstop)
+#         KITE_REASON  the reason from kite's last "kite: exit: REASON status=N"
+#         KITE_SERIAL  file with the guest console (stdio serial only)
+#         KITE_STDERR  file with kite's stderr
+#         KITE_MS      wall time from exec of kite to its exit, in ms
+#       Always returns 0, so it is safe under set -e.
+#
+#   run_l2 SCRIPT [KITE RUN ARGS...]
+#       mk_l2_initramfs into $WORK, then run_kite --initrd it with ARGS.
+#
+#   expect_status NAME EXPECTED ACTUAL
+#   expect_output NAME FILE REGEX        (grep -E on FILE)
+#   expect_no_output NAME FILE REGEX
+#   expect_le NAME MAX ACTUAL [UNIT]     (integers)
+#   ok NAME [DETAIL] / not_ok NAME [DETAIL]
+#       Each prints one line, "ok: NAME ..." or "not ok: NAME ...", and counts it.
+#
+#   finish
+#       Print "N checks, M failed" and exit 0 if none failed (and at least one
+#       ran), else 1. End every scenario with it.
+#
+#   now_ms   print a monotonic-ish wall clock in ms (date +%s%N)
+
+: "${REPO:?REPO not set: run scenarios through tests/harness/run}"
+: "${BUILD:=$REPO/build}"
+: "${KITE:=$BUILD/kite}"
+: "${WORK:=${TMPDIR:-/tmp}}"
+: "${L2_CMDLINE:=console=ttyS0 quiet panic=-1}"
+: "${L2_MEMORY:=256M}"
+: "${L2_TIMEOUT:=120}"
+
+HARNESS_CHECKS=0
+HARNESS_FAILED=0
+_kite_runs=0
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+ok() {
+	HARNESS_CHECKS=$((HARNESS_CHECKS + 1))
+	echo "ok: $1${2:+ ($2)}"
+}
+
+not_ok() {
+	HARNESS_CHECKS=$((HARNESS_CHECKS + 1))
+	HARNESS_FAILED=$((HARNESS_FAILED + 1))
+	echo "not ok: $1${2:+ ($2)}"
+}
+
+expect_status() {
+	if [ "$3" = "$2" ]; then
+		ok "$1" "status $3"
+	else
+		not_ok "$1" "expected status $2, got $3${KITE_REASON:+, kite reason '$KITE_REASON'}"
+	fi
+}
+
+expect_output() {
+	if ! [ -f "$2" ]; then
+		not_ok "$1" "no output file $2"
+	elif grep -Eq -- "$3" "$2"; then
+		ok "$1" "/$3/ in $(basename "$2")"
+	else
+		not_ok "$1" "/$3/ not found in $2"
+	fi
+}
+
+expect_no_output() {
+	if ! [ -f "$2" ]; then
+		not_ok "$1" "no output file $2"
+	elif grep -Eq -- "$3" "$2"; then
+		not_ok "$1" "/$3/ found in $2: $(grep -E -m1 -- "$3" "$2")"
+	else
+		ok "$1" "/$3/ absent from $(basename "$2")"
+	fi
+}
+
+expect_le() {
+	case "$3" in '' | *[!0-9]*)
+		not_ok "$1" "not a number: '$3'"
+		return 0
+		;;
+	esac
+	if [ "$3" -le "$2" ]; then
+		ok "$1" "$3${4:-} <= $2${4:-}"
+	else
+		not_ok "$1" "$3${4:-} > $2${4:-}"
+	fi
+}
+
+finish() {
+	echo "$HARNESS_CHECKS checks, $HARNESS_FAILED failed"
+	[ "$HARNESS_FAILED" -eq 0 ] && [ "$HARNESS_CHECKS" -gt 0 ] && exit 0
+	exit 1
+}
+
+mk_l2_initramfs() {
+	_out=$1 _script=$2
+	shift 2
+	# Turn the trailing SRC[:DEST] list into -a options.
+	_n=$#
+	while [ "$_n" -gt 0 ]; do
+		set -- "$@" -a "$1"
+		shift
+		_n=$((_n - 1))
+	done
+	"$REPO/tests/harness/mkinitramfs" "$@" "$_out" "$_script"
+}
+
+run_kite() {
+	_kite_runs=$((_kite_runs + 1))
+	_dir=$WORK/kite-run.$_kite_runs
+	mkdir -p "$_dir"
+	KITE_STDERR=$_dir/stderr
+	KITE_SERIAL=
+	KITE_STATUS=
+	KITE_REASON=
+	KITE_MS=
+	: >"$KITE_STDERR"
+
+	_has_kernel= _has_cmdline= _has_memory= _has_serial= _has_timeout= _serial=stdio
+	_timeout=$L2_TIMEOUT _prev=
+	for _a in "$@"; do
+		case "$_prev" in
+		--serial) _serial=$_a ;;
+		--timeout) _timeout=$_a ;;
+		esac
+		case "$_a" in
+		--kernel | --kernel=*) _has_kernel=1 ;;
+		--cmdline | --cmdline=*) _has_cmdline=1 ;;
+		--memory | --memory=*) _has_memory=1 ;;
+		--serial) _has_serial=1 ;;
+		--serial=*) _has_serial=1 _serial=${_a#--serial=} ;;
+		--timeout) _has_timeout=1 ;;
+		--timeout=*) _has_timeout=1 _timeout=${_a#--timeout=} ;;
+		esac
+		_prev=$_a
+	done
+	[ -n "$_has_timeout" ] || set -- --timeout "$L2_TIMEOUT" "$@"
+	[ -n "$_has_serial" ] || set -- --serial stdio "$@"
+	[ -n "$_has_memory" ] || set -- --memory "$L2_MEMORY" "$@"
+	[ -n "$_has_cmdline" ] || set -- --cmdline "$L2_CMDLINE" "$@"
+	[ -n "$_has_kernel" ] || set -- --kernel "$KERNEL" "$@"
+	case "$_timeout" in '' | *[!0-9]*) _timeout=$L2_TIMEOUT ;; esac
+
+	echo "run_kite: $KITE run $*"
+	if ! [ -x "$KITE" ]; then
+		echo "run_kite: $KITE is missing or not executable (make?)"
+		KITE_STATUS=127
+		KITE_REASON=kite-missing
+		return 0
+	fi
+
+	_t0=$(now_ms)
+	if [ "$_serial" = stdio ]; then
+		KITE_SERIAL=$_dir/serial
+		# The status crosses the pipe through a file; the console streams live.
+		{
+			timeout -k 5 $((_timeout + 15)) "$KITE" run "$@" </dev/null 2>"$KITE_STDERR"
+			echo $? >"$_dir/status"
+		} | sed -u 's/\r$//' | tee "$KITE_SERIAL" | sed -u 's/^/  l2| /'
+		KITE_STATUS=$(cat "$_dir/status")
+	else
+		case "$_serial" in file:*) KITE_SERIAL=${_serial#file:} ;; esac
+		timeout -k 5 $((_timeout + 15)) "$KITE" run "$@" </dev/null 2>"$KITE_STDERR"
+		KITE_STATUS=$?
+	fi
+	KITE_MS=$(($(now_ms) - _t0))
+	sed 's/^/  kite| /' "$KITE_STDERR"
+	KITE_REASON=$(sed -n 's/^kite: exit: \([^ ]*\) status=.*/\1/p' "$KITE_STDERR" | tail -n 1)
+	case "$KITE_STATUS" in
+	124 | 137) [ -n "$KITE_REASON" ] || KITE_REASON=harness-backstop-timeout ;;
+	esac
+	echo "run_kite: status=$KITE_STATUS reason=${KITE_REASON:-none} time=${KITE_MS}ms"
+	return 0
+}
+
+run_l2() {
+	_l2_script=$1
+	shift
+	_initrd=$WORK/l2-initrd.$((_kite_runs + 1)).cpio.gz
+	if ! mk_l2_initramfs "$_initrd" "$_l2_script"; then
+		echo "run_l2: mkinitramfs failed"
+		KITE_STATUS=125 KITE_REASON=mkinitramfs-failed KITE_SERIAL= KITE_MS=
+		return 0
+	fi
+	run_kite --initrd "$_initrd" "$@"
+}
