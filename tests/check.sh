@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# make check's test stage (after the build targets): unit tests, the same under
+# ASan+UBSan, then every guest scenario through tests/harness/run.
+# One "PASS name" / "FAIL name" line each, then "N passed, N failed".
+#
+#   SCENARIOS="a b"   run only these scenarios (names from tests/harness/scenarios)
+#   UNIT=0            skip the two unit-test binaries
+#   BUILD=dir         build directory (default build)
+set -u
+cd "$(dirname "$0")/.." || exit 2
+REPO=$(pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
+export BUILD
+logs=$BUILD/harness/logs
+mkdir -p "$logs"
+
+passed=0
+failed=0
+verdict() {
+	if [ "$1" = 0 ]; then
+		echo "PASS $2"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# run_unit NAME BINARY [VAR=VALUE...]: output to logs/NAME.log, tail on failure.
+run_unit() {
+	local name=$1 bin=$2 log=$logs/$1.log rc
+	shift 2
+	if [ -x "$bin" ]; then
+		env KITE="$BUILD/kite" "$@" "$bin" --jobs 2 >"$log" 2>&1
+		rc=$?
+	else
+		echo "$bin not built" >"$log"
+		rc=1
+	fi
+	if [ "$rc" != 0 ]; then
+		echo "---- last 50 lines of $log ----"
+		tail -n 50 "$log"
+		echo "----"
+	fi
+	verdict "$rc" "$name"
+}
+
+if [ "${UNIT:-1}" != 0 ]; then
+	run_unit unit-tests "$BUILD/unit-tests"
+	run_unit unit-tests-san "$BUILD/unit-tests-san" ASAN_OPTIONS=detect_leaks=1
+fi
+
+if [ -n "${SCENARIOS:-}" ]; then
+	# shellcheck disable=SC2206
+	names=(${SCENARIOS})
+else
+	# The harness's own checks first: when they fail, nothing after them can pass.
+	names=()
+	for f in tests/harness/scenarios/l1-sanity.sh tests/harness/scenarios/harness-*.sh \
+		tests/harness/scenarios/*.sh; do
+		[ -f "$f" ] || continue
+		n=$(basename "$f" .sh)
+		case " ${names[*]} " in *" $n "*) continue ;; esac
+		names+=("$n")
+	done
+fi
+
+for n in "${names[@]}"; do
+	tests/harness/run "${n%.sh}"
+	verdict $? "${n%.sh}"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
