@@ -36,7 +36,7 @@ struct vm_cleanup {
 	void *arg;
 };
 
-#define VM_MAX_CLEANUPS 32
+#define VM_MAX_CLEANUPS 64
 
 struct vm {
 	const struct vm_config *cfg;
