@@ -192,7 +192,9 @@ static int net_kv(void *ctx, const char *k, const char *v)
 {
 	struct net_config *n = ctx;
 
-	if (!strcmp(k, "tap") && *v && strlen(v) < 16) {
+	/* A Linux interface name: 1..15 bytes, no '/' or white space, not "." or "..". */
+	if (!strcmp(k, "tap") && *v && strlen(v) < 16 && !strpbrk(v, "/ \t\n") &&
+	    strcmp(v, ".") && strcmp(v, "..")) {
 		set_str(&n->tap, v);
 		return 0;
 	}

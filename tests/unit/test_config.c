@@ -959,3 +959,15 @@ Test(devices, json_disk_path_with_comma_is_literal)
 	cr_assert_not(c.disks[0].readonly);
 	config_free(&c);
 }
+
+Test(devices, parse_net_rejects_invalid_interface_names)
+{
+	struct net_config n;
+
+	cr_assert_eq(parse_net("tap=a/b", &n), -EINVAL);
+	cr_assert_eq(parse_net("tap=a b", &n), -EINVAL);
+	cr_assert_eq(parse_net("tap=..", &n), -EINVAL);
+	cr_assert_eq(parse_net("tap=0123456789abcdef", &n), -EINVAL);
+	cr_assert_eq(parse_net("tap=ktap0", &n), 0);
+	free(n.tap);
+}
