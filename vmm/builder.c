@@ -2,16 +2,19 @@
 /* The VM builder: the only place that knows the full device set. */
 #include "vmm/builder.h"
 
+#include <unistd.h>
+
 #include "arch/x86/layout.h"
 #include "devices/legacy/legacy.h"
+#include "devices/pci/pci.h"
+#include "devices/virtio/virtio.h"
 #include "vmm/arch.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 
-int vm_build(struct vm *vm, int serial_fd, struct uart8250 **uart)
+static int build_legacy(struct vm *vm, int serial_fd, struct uart8250 **uart)
 {
-	int ret;
-
 	*uart = uart8250_create(vm, X86_COM1_PORT, X86_COM1_IRQ, serial_fd);
 	if (!*uart)
 		return KITE_EXIT_DEVICE;
@@ -19,8 +22,56 @@ int vm_build(struct vm *vm, int serial_fd, struct uart8250 **uart)
 	    pvpanic_init(vm, X86_PVPANIC_PORT) || boot_timer_init(vm, X86_BOOT_TIMER_PORT) ||
 	    acpi_pm_init(vm, X86_PM_SLEEP_CTL_PORT, X86_PM_SLEEP_STS_PORT))
 		return KITE_EXIT_DEVICE;
-	ret = arch_load_guest(vm);
-	if (ret)
-		return ret;
-	return vm_create_vcpus(vm);
+	return 0;
+}
+
+static int build_pci(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const struct guest_mem_region *top = &vm->mem.regions[vm->mem.nregions - 1];
+	struct pci_bus_layout layout = {
+		.ecam_base = X86_PCI_ECAM_BASE,
+		.mmio32_base = X86_PCI_MMIO32_BASE,
+		.mmio32_size = X86_PCI_MMIO32_SIZE,
+		/* Above all RAM (and never below 4 GiB), 1 GiB aligned. */
+		.mmio64_base = ALIGN_UP(top->gpa + top->size > (1ULL << 32) ? top->gpa + top->size
+									 : (1ULL << 32),
+					1ULL << 30),
+		.mmio64_size = X86_PCI_MMIO64_SIZE,
+	};
+	struct pci_bus *bus = pci_bus_create(vm, &layout);
+
+	if (!bus)
+		return KITE_EXIT_DEVICE;
+	/* Slot order follows this sequence, so a given command line always gives the same slots. */
+	for (unsigned int i = 0; i < cfg->ndisks; i++)
+		if (virtio_blk_create(vm, bus, cfg->disks[i].path, cfg->disks[i].readonly))
+			return KITE_EXIT_DEVICE;
+	for (unsigned int i = 0; i < cfg->nnets; i++)
+		if (virtio_net_create(vm, bus, cfg->nets[i].tap,
+				      cfg->nets[i].has_mac ? cfg->nets[i].mac : NULL))
+			return KITE_EXIT_DEVICE;
+	/* With a virtio console, stdin belongs to it rather than to the UART. */
+	if (cfg->console == CONSOLE_VIRTIO &&
+	    virtio_console_create(vm, bus, cfg->serial == SERIAL_STDIO ? STDIN_FILENO : -1,
+				  STDOUT_FILENO))
+		return KITE_EXIT_DEVICE;
+	if (cfg->rng && virtio_rng_create(vm, bus))
+		return KITE_EXIT_DEVICE;
+	if (pci_bus_finalize(bus))
+		return KITE_EXIT_DEVICE;
+	return 0;
+}
+
+int vm_build(struct vm *vm, int serial_fd, struct uart8250 **uart)
+{
+	int ret = build_legacy(vm, serial_fd, uart);
+
+	if (!ret)
+		ret = build_pci(vm);
+	if (!ret)
+		ret = arch_load_guest(vm);
+	if (!ret)
+		ret = vm_create_vcpus(vm);
+	return ret;
 }

@@ -225,7 +225,8 @@ static int main_loop_init(struct main_loop *l, struct vm *vm, struct uart8250 *u
 			return -errno;
 	}
 	/* stdin may be a file, which epoll refuses: then the guest gets no input. */
-	if (cfg->serial == SERIAL_STDIO && loop_add(l->epfd, STDIN_FILENO, EPOLLIN) == 0)
+	if (cfg->serial == SERIAL_STDIO && cfg->console == CONSOLE_SERIAL &&
+	    loop_add(l->epfd, STDIN_FILENO, EPOLLIN) == 0)
 		l->stdin_open = true;
 	return 0;
 }
