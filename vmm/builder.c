@@ -2,6 +2,8 @@
 /* The VM builder: the only place that knows the full device set. */
 #include "vmm/builder.h"
 
+#include <stdbool.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
@@ -23,6 +25,20 @@ static int build_legacy(struct vm *vm, int serial_fd, struct uart8250 **uart)
 	    acpi_pm_init(vm, X86_PM_SLEEP_CTL_PORT, X86_PM_SLEEP_STS_PORT))
 		return KITE_EXIT_DEVICE;
 	return 0;
+}
+
+/* epoll refuses regular files and /dev/null: such a stdin simply gives the guest no input. */
+static bool fd_pollable(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	bool ok;
+
+	if (ep < 0)
+		return false;
+	ok = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+	close(ep);
+	return ok;
 }
 
 static int build_pci(struct vm *vm)
@@ -53,7 +69,9 @@ static int build_pci(struct vm *vm)
 			return KITE_EXIT_DEVICE;
 	/* With a virtio console, stdin belongs to it rather than to the UART. */
 	if (cfg->console == CONSOLE_VIRTIO &&
-	    virtio_console_create(vm, bus, cfg->serial == SERIAL_STDIO ? STDIN_FILENO : -1,
+	    virtio_console_create(vm, bus,
+				  cfg->serial == SERIAL_STDIO && fd_pollable(STDIN_FILENO) ? STDIN_FILENO
+											 : -1,
 				  STDOUT_FILENO))
 		return KITE_EXIT_DEVICE;
 	if (cfg->rng && virtio_rng_create(vm, bus))
