@@ -81,6 +81,10 @@ demo: all
 bench: all
 	tests/harness/bench
 
+# Every fuzz target for 5 minutes each (make check runs them for 10 s).
+fuzz:
+	tests/fuzz/run 300
+
 clean:
 	rm -rf $(BUILD)
 
