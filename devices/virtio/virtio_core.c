@@ -249,13 +249,15 @@ static bool features_ok(struct virtio_dev *vdev)
 	uint64_t extra = vdev->guest_features & ~vdev->host_features;
 
 	if (extra) {
-		log_warn("%s: driver accepted features 0x%llx that were not offered", vdev->name,
-			 (unsigned long long)extra);
+		log_msg(virtio_guest_log_level(&vdev->warnings),
+			"%s: driver accepted features 0x%llx that were not offered", vdev->name,
+			(unsigned long long)extra);
 		return false;
 	}
 	/* Modern-only device: legacy (pre-1.0) drivers are refused. */
 	if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) {
-		log_warn("%s: driver did not accept VIRTIO_F_VERSION_1", vdev->name);
+		log_msg(virtio_guest_log_level(&vdev->warnings),
+			"%s: driver did not accept VIRTIO_F_VERSION_1", vdev->name);
 		return false;
 	}
 	return true;
@@ -274,10 +276,15 @@ static void write_status(struct virtio_dev *vdev, uint8_t val)
 	if ((added & VIRTIO_STATUS_FEATURES_OK) && !features_ok(vdev))
 		want &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	if ((added & VIRTIO_STATUS_DRIVER_OK) && !(want & VIRTIO_STATUS_FEATURES_OK)) {
-		log_warn("%s: DRIVER_OK without FEATURES_OK", vdev->name);
+		log_msg(virtio_guest_log_level(&vdev->warnings), "%s: DRIVER_OK without FEATURES_OK",
+			vdev->name);
 		want &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
 	}
 	vdev->status = want | (vdev->status & VIRTIO_STATUS_NEEDS_RESET);
+	/* 2.1.2: a device that already needs reset says so as soon as the driver listens. */
+	if ((added & want & VIRTIO_STATUS_DRIVER_OK) &&
+	    (vdev->status & VIRTIO_STATUS_NEEDS_RESET))
+		signal_vector(vdev, vdev->config_vector);
 	if ((added & want & VIRTIO_STATUS_DRIVER_OK) && vdev->kick) {
 		/* Buffers made available before DRIVER_OK were not looked at yet. */
 		for (uint16_t i = 0; i < vdev->nqueues; i++)

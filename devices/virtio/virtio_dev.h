@@ -96,6 +96,7 @@ struct virtio_dev {
 	uint16_t queue_select;
 	uint16_t nqueues;
 	uint16_t nvec; /* MSI-X vectors the transport provides; vectors >= nvec read NO_VECTOR */
+	unsigned int warnings; /* guest-triggered log lines so far, see virtio_guest_log_level */
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
 
 	/* Device-specific configuration, little-endian, read-only for the driver. */

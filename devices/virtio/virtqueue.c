@@ -61,7 +61,6 @@ void vq_reset(struct virtqueue *vq)
 	vq->event_idx = vq->indirect = false;
 	vq->last_avail_idx = vq->used_idx = vq->signalled_used = 0;
 	vq->broken = false;
-	vq->bad_chains = 0;
 }
 
 static bool range_wraps(uint64_t addr, uint64_t len)
@@ -74,7 +73,8 @@ int vq_enable(struct virtqueue *vq, bool event_idx, bool indirect)
 	uint64_t n = vq->size;
 
 	if (!n || n > vq->max_size || (n & (n - 1))) {
-		log_warn("%s: queue %u: bad size %llu", vq->name, vq->index, (unsigned long long)n);
+		log_msg(virtio_guest_log_level(&vq->warnings), "%s: queue %u: bad size %llu",
+			vq->name, vq->index, (unsigned long long)n);
 		return -EINVAL;
 	}
 	/* 2.7: alignment of the three parts, and none may wrap the address space. */
@@ -82,9 +82,10 @@ int vq_enable(struct virtqueue *vq, bool event_idx, bool indirect)
 	    range_wraps(vq->desc_addr, n * VRING_DESC_SIZE) ||
 	    range_wraps(vq->avail_addr, 6 + 2 * n) ||
 	    range_wraps(vq->used_addr, 6 + VRING_USED_ELEM_SIZE * n)) {
-		log_warn("%s: queue %u: bad ring addresses 0x%llx 0x%llx 0x%llx", vq->name,
-			 vq->index, (unsigned long long)vq->desc_addr,
-			 (unsigned long long)vq->avail_addr, (unsigned long long)vq->used_addr);
+		log_msg(virtio_guest_log_level(&vq->warnings),
+			"%s: queue %u: bad ring addresses 0x%llx 0x%llx 0x%llx", vq->name, vq->index,
+			(unsigned long long)vq->desc_addr, (unsigned long long)vq->avail_addr,
+			(unsigned long long)vq->used_addr);
 		return -EINVAL;
 	}
 	vq->event_idx = event_idx;
@@ -111,7 +112,8 @@ static void *ring_ptr(struct virtqueue *vq, uint64_t addr, uint64_t len, bool wr
 static void vq_set_broken(struct virtqueue *vq, const char *why)
 {
 	if (!vq->broken)
-		log_warn("%s: queue %u: %s; device needs reset", vq->name, vq->index, why);
+		log_msg(virtio_guest_log_level(&vq->warnings), "%s: queue %u: %s; device needs reset",
+			vq->name, vq->index, why);
 	vq->broken = true;
 }
 
@@ -252,11 +254,9 @@ static int walk(struct virtqueue *vq, uint16_t head, struct vq_elem *e, const ch
 
 static void log_bad_chain(struct virtqueue *vq, uint16_t head, const char *why)
 {
-	/* A hostile guest can produce these at will: say it once, then only at debug. */
-	if (vq->bad_chains++ == 0)
-		log_warn("%s: queue %u: dropping chain %u: %s", vq->name, vq->index, head, why);
-	else
-		log_debug("%s: queue %u: dropping chain %u: %s", vq->name, vq->index, head, why);
+	vq->bad_chains++;
+	log_msg(virtio_guest_log_level(&vq->warnings), "%s: queue %u: dropping chain %u: %s",
+		vq->name, vq->index, head, why);
 }
 
 int vq_walk(struct virtqueue *vq, uint16_t head, struct vq_elem *e)

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "vmm/log.h"
+
 struct dma_space;
 
 /* Ring layout (2.7.5 - 2.7.8). */
@@ -55,7 +57,8 @@ struct virtqueue {
 	uint16_t signalled_used;	/* used_idx when the driver was last notified */
 	bool signalled_used_valid;
 	bool broken;			/* the ring itself is unusable until reset */
-	unsigned int bad_chains;	/* malformed chains dropped, for the log */
+	unsigned int bad_chains;	/* malformed chains dropped */
+	unsigned int warnings;		/* guest-triggered log lines so far (kept across resets) */
 	uint8_t *indirect_buf;		/* copy of the indirect table being walked */
 };
 
@@ -126,6 +129,19 @@ bool vq_enable_notify(struct virtqueue *vq);
  * the notification as sent when it returns true.
  */
 bool vq_should_notify(struct virtqueue *vq);
+
+/*
+ * Level for a log line the guest can trigger at will: the first few at
+ * warn, the rest at debug, so a guest cannot flood kite's log.
+ */
+#define VIRTIO_WARN_LIMIT 8
+static inline enum log_level virtio_guest_log_level(unsigned int *count)
+{
+	if (*count >= VIRTIO_WARN_LIMIT)
+		return LOG_DEBUG;
+	++*count;
+	return LOG_WARN;
+}
 
 /* 2.7.10: does moving the index from @old to @new_idx pass @event_idx? */
 static inline bool vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old)

@@ -531,9 +531,14 @@ Test(virtio_core, bad_queue_size_needs_reset)
 	cr_assert(t_negotiate(vdev, T_FEATURES_BASE) & VIRTIO_STATUS_FEATURES_OK);
 	t_cw(vdev, VIRTIO_COMMON_Q_SELECT, 2, 0);
 	t_cw(vdev, VIRTIO_COMMON_Q_SIZE, 2, 12);
+	t_cw(vdev, VIRTIO_COMMON_MSIX, 2, 0);
 	t_cw(vdev, VIRTIO_COMMON_Q_ENABLE, 2, 1);
 	cr_assert_eq(t_cr(vdev, VIRTIO_COMMON_Q_ENABLE, 2), 0);
 	cr_assert(t_cr(vdev, VIRTIO_COMMON_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	cr_assert_eq(tt.signals[0], 0, "nobody listens before DRIVER_OK");
+	t_driver_ok(vdev);
+	cr_assert_eq(tt.signals[0], 1, "told once DRIVER_OK is set");
+	cr_assert_not(virtio_dev_running(vdev));
 }
 
 Test(virtio_core, reset_clears_everything)
