@@ -360,6 +360,9 @@ static int tap_open(const char *name)
 		else if (err == EBUSY)
 			log_error("tap %s: %s (in use by another process, or not a vnet_hdr tap)",
 				  name, strerror(err));
+		else if (err == EINVAL)
+			log_error("tap %s: %s (an interface of that name exists and is not a tap)",
+				  name, strerror(err));
 		else
 			log_error("tap %s: %s", name, strerror(err));
 		goto fail;

@@ -324,21 +324,25 @@ int vq_next(struct virtqueue *vq, struct vq_elem *e)
 int vq_fill(struct virtqueue *vq, uint16_t head, uint32_t len, uint16_t pos)
 {
 	uint16_t slot = (uint16_t)(vq->used_idx + pos) & (vq->size - 1);
-	uint8_t *p;
+	uint8_t elem[VRING_USED_ELEM_SIZE];
 	uint32_t v;
 
 	if (vq->broken)
 		return -EIO;
-	p = ring_ptr(vq, vq->used_addr + USED_RING + (uint64_t)slot * VRING_USED_ELEM_SIZE,
-		     VRING_USED_ELEM_SIZE, true);
-	if (!p) {
+	v = htole32(head);
+	memcpy(elem, &v, 4);
+	v = htole32(len);
+	memcpy(elem + 4, &v, 4);
+	/*
+	 * The ring is only 4-byte aligned, so an entry may straddle a page:
+	 * a copy, which may take two segments behind a vIOMMU. The driver
+	 * reads it only after the used idx store in vq_flush.
+	 */
+	if (dma_write(vq->dma, vq->used_addr + USED_RING + (uint64_t)slot * VRING_USED_ELEM_SIZE,
+		      elem, sizeof(elem))) {
 		vq_set_broken(vq, "used ring outside DMA space");
 		return -EIO;
 	}
-	v = htole32(head);
-	memcpy(p, &v, 4);
-	v = htole32(len);
-	memcpy(p + 4, &v, 4);
 	return 0;
 }
 

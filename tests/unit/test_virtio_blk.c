@@ -184,6 +184,37 @@ Test(virtio_blk, read_split_over_descriptors)
 	cr_assert_eq(*t_ptr(&mem, DATA + 0x9ff0 + 1024, 1), S_OK);
 }
 
+Test(virtio_blk, read_through_discontiguous_iova)
+{
+	struct tring iova;
+	uint8_t *h;
+
+	/* Behind a vIOMMU the device sees IOVAs: page n here is guest page n ^ 1. */
+	vdev->dma.ops = &t_scrambled_ops;
+	t_cw(vdev, VIRTIO_COMMON_STATUS, 1, 0);
+	cr_assert(t_negotiate(vdev, T_FEATURES_BASE) & VIRTIO_STATUS_FEATURES_OK);
+	tr_init(&tr, &mem, QSZ, t_scramble(0x400000), t_scramble(0x401000), t_scramble(0x402000));
+	iova = tr;
+	iova.desc = 0x400000;
+	iova.avail = 0x401000;
+	iova.used = 0x402000;
+	t_queue(vdev, 0, &iova, 1);
+	t_driver_ok(vdev);
+	h = t_ptr(&mem, t_scramble(0x403000), 16);
+	put_le32(h, T_IN);
+	put_le64(h + 8, 9);
+	tr_desc(&tr, 0, 0x403000, 16, VRING_DESC_F_NEXT, 1);
+	tr_desc(&tr, 1, 0x500800, 0x1000, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+	tr_desc(&tr, 2, 0x403010, 1, VRING_DESC_F_WRITE, 0);
+	tr_post(&tr, 0);
+	virtio_dev_kick(vdev, 0);
+	cr_assert_eq(tr_used_idx(&tr), 1);
+	cr_assert_eq(*t_ptr(&mem, t_scramble(0x403010), 1), S_OK);
+	cr_assert_arr_eq(t_ptr(&mem, t_scramble(0x500800), 0x800), pattern + 9 * 512, 0x800);
+	cr_assert_arr_eq(t_ptr(&mem, t_scramble(0x501000), 0x800), pattern + 9 * 512 + 0x800,
+			 0x800);
+}
+
 Test(virtio_blk, write_then_read_back)
 {
 	uint8_t buf[1536], st;

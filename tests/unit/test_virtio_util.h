@@ -8,10 +8,12 @@
 #define KITE_TESTS_UNIT_TEST_VIRTIO_UTIL_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "devices/virtio/virtio_dev.h"
 #include "devices/virtio/virtqueue.h"
+#include "vmm/dma.h"
 #include "vmm/guest_mem.h"
 #include "vmm/util.h"
 
@@ -101,6 +103,43 @@ static inline void tr_set_avail_flags(struct tring *tr, uint16_t flags)
 {
 	put_le16(t_ptr(tr->mem, tr->avail, 2), flags);
 }
+
+/*
+ * A stand-in for a vIOMMU: IOVA page n is guest page n ^ 1, so anything
+ * that crosses a page boundary is discontiguous in guest memory and maps to
+ * one segment per page.
+ */
+static inline uint64_t t_scramble(uint64_t iova)
+{
+	return iova ^ 0x1000;
+}
+
+static inline int t_scrambled_map(struct dma_space *d, uint64_t iova, uint64_t len, bool write,
+				  struct iovec *iov, int max)
+{
+	int n = 0;
+
+	while (len) {
+		uint64_t chunk = 0x1000 - (iova & 0xfff);
+		void *p;
+
+		if (chunk > len)
+			chunk = len;
+		if (n == max)
+			return -E2BIG;
+		if (iova > UINT64_MAX - chunk)
+			return -EFAULT;
+		p = guest_mem_ptr(d->mem, t_scramble(iova), chunk);
+		if (!p)
+			return -EFAULT;
+		iov[n++] = (struct iovec){ .iov_base = p, .iov_len = chunk };
+		iova += chunk;
+		len -= chunk;
+	}
+	return n;
+}
+
+static const struct dma_ops t_scrambled_ops = { .map = t_scrambled_map };
 
 /* Common configuration, as the driver sees it. */
 static inline void t_cw(struct virtio_dev *vdev, uint32_t off, uint32_t size, uint64_t v)

@@ -485,6 +485,40 @@ Test(virtqueue, buffer_across_ram_regions_is_dropped)
 	cr_assert_eq(vq_pop(&vq, e), 1, "the high region is RAM too");
 }
 
+Test(virtqueue, discontiguous_iova)
+{
+	uint8_t *elem;
+
+	/* The driver's view is in IOVA; write the rings where the IOVAs really land. */
+	dma.ops = &t_scrambled_ops;
+	vq_reset(&vq);
+	vq.size = QSZ;
+	vq.desc_addr = 0x400000;
+	vq.avail_addr = 0x401000;
+	vq.used_addr = 0x402ffc - 4 - 8 * 2; /* used entry 2 straddles a page */
+	cr_assert_eq(vq_enable(&vq, true, true), 0);
+	tr_init(&tr, &mem, QSZ, t_scramble(vq.desc_addr), t_scramble(vq.avail_addr),
+		t_scramble(vq.used_addr));
+	tr_desc(&tr, 0, 0x410f00, 0x2100, VRING_DESC_F_WRITE, 0); /* three pages */
+	for (int i = 0; i < 3; i++)
+		tr_post(&tr, 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(vq_pop(&vq, e), 1);
+		cr_assert_eq(e->nin, 3);
+		cr_assert_eq(e->iov[0].iov_base, guest_mem_ptr(&mem, t_scramble(0x410f00), 0x100));
+		cr_assert_eq(e->iov[0].iov_len, 0x100);
+		cr_assert_eq(e->iov[1].iov_base, guest_mem_ptr(&mem, t_scramble(0x411000), 0x1000));
+		cr_assert_eq(e->iov[2].iov_len, 0x1000);
+		cr_assert_eq(vq_push(&vq, 0, 0x1234u + (uint32_t)i), 0);
+	}
+	cr_assert_not(vq.broken);
+	/* Entry 2 is split: id in one guest page, len in the other. */
+	elem = t_ptr(&mem, t_scramble(0x402ffc), 4);
+	cr_assert_eq(get_le32(elem), 0);
+	cr_assert_eq(get_le32(t_ptr(&mem, t_scramble(0x403000), 4)), 0x1236);
+	cr_assert_eq(get_le16(t_ptr(&mem, t_scramble(vq.used_addr + 2), 2)), 3);
+}
+
 Test(virtqueue, vring_need_event_math)
 {
 	/* Notify when the new index passes event + 1 in (old, new]. */
