@@ -254,10 +254,16 @@ static void vcpu_handle_io(struct vcpu *v)
 
 	/* KVM guarantees data_offset/size/count describe a buffer inside the run page. */
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+		int ret;
+
 		if (run->io.direction == KVM_EXIT_IO_OUT)
-			bus_write(&v->vm->pio, run->io.port, data, size);
+			ret = bus_write(&v->vm->pio, run->io.port, data, size);
 		else
-			bus_read(&v->vm->pio, run->io.port, data, size);
+			ret = bus_read(&v->vm->pio, run->io.port, data, size);
+		if (ret && log_get_level() >= LOG_DEBUG)
+			log_debug("vCPU %u: unclaimed port %s 0x%x size %u", v->id,
+				  run->io.direction == KVM_EXIT_IO_OUT ? "write" : "read",
+				  run->io.port, size);
 	}
 }
 

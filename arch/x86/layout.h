@@ -13,7 +13,8 @@
 #define X86_CMDLINE_MAX 0x10000ULL
 #define X86_EBDA_START 0x9fc00ULL
 #define X86_ACPI_ADDR 0xe0000ULL	/* RSDP first, so the legacy BIOS-area scan finds it */
-#define X86_ACPI_SIZE 0x20000ULL
+#define X86_ACPI_SIZE 0x1f000ULL	/* up to 0xff000; the BIOS reset vector page follows */
+#define X86_RESET_VECTOR 0xffff0ULL	/* real-mode F000:FFF0, where a BIOS reboot jumps */
 #define X86_HIMEM_START 0x100000ULL	/* protected-mode kernel load address */
 #define X86_MMIO_HOLE 0xc0000000ULL	/* 32-bit MMIO hole: 3 GiB .. 4 GiB */
 #define X86_PCI_MMIO32_BASE 0xc0000000ULL	/* 32-bit BAR window: 3 GiB .. 3.5 GiB */

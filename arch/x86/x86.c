@@ -358,6 +358,25 @@ static int x86_build_acpi(struct vm *vm)
 	return 0;
 }
 
+/*
+ * Linux on a hardware-reduced ACPI machine reboots the "EFI" way, and
+ * without EFI that falls through to a jump to the BIOS reset vector
+ * (F000:FFF0) in real mode; it never tries the keyboard controller. kite
+ * has no BIOS, so the reset vector holds a three-instruction stub that
+ * pulses the i8042 reset line, which kite turns into a reset exit.
+ */
+static int x86_install_reset_stub(struct vm *vm)
+{
+	static const uint8_t stub[] = {
+		0xb0, 0xfe,	  /* mov al, 0xfe */
+		0xe6, 0x64,	  /* out 0x64, al */
+		0xf4,		  /* hlt */
+		0xeb, 0xfd,	  /* jmp back to hlt */
+	};
+
+	return guest_mem_write(&vm->mem, X86_RESET_VECTOR, stub, sizeof(stub));
+}
+
 int arch_load_guest(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -403,7 +422,7 @@ int arch_load_guest(struct vm *vm)
 		return ret;
 
 	bp = guest_mem_ptr(&vm->mem, X86_ZERO_PAGE, sizeof(*bp));
-	if (!bp || x86_setup_boot_tables(&vm->mem))
+	if (!bp || x86_setup_boot_tables(&vm->mem) || x86_install_reset_stub(vm))
 		return KITE_EXIT_INTERNAL;
 	x86_build_zero_page(bp, hdr, hdr_len, &vm->mem, X86_CMDLINE_ADDR, initrd_addr, initrd_size,
 			    X86_ACPI_ADDR);

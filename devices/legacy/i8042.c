@@ -47,6 +47,7 @@ static void i8042_write_cmd(void *opaque, uint64_t off, const uint8_t *data, uin
 {
 	struct i8042 *k = opaque;
 
+	log_debug("i8042: command 0x%02x", data[0]);
 	if (data[0] == I8042_CMD_RESET)
 		i8042_reset(k);
 	k->pending_cmd = data[0];
