@@ -79,7 +79,7 @@ demo: all
 	tests/harness/demo
 
 bench: all
-	tests/harness/bench
+	tests/harness/run-bench
 
 # Every fuzz target for 5 minutes each (make check runs them for 10 s).
 fuzz:

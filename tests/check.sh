@@ -5,6 +5,7 @@
 #
 #   SCENARIOS="a b"   run only these scenarios (names from tests/harness/scenarios)
 #   UNIT=0            skip the two unit-test binaries
+#   FUZZ=0            skip the brief fuzz run (FUZZ_SECONDS=N per target, default 10)
 #   BUILD=dir         build directory (default build)
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -49,6 +50,19 @@ run_unit() {
 if [ "${UNIT:-1}" != 0 ]; then
 	run_unit unit-tests "$BUILD/unit-tests"
 	run_unit unit-tests-san "$BUILD/unit-tests-san" ASAN_OPTIONS=detect_leaks=1
+fi
+
+# A brief run of every fuzz target (make fuzz runs them for minutes).
+if [ "${FUZZ:-1}" != 0 ]; then
+	BUILD=$BUILD tests/fuzz/run "${FUZZ_SECONDS:-10}" >"$logs/fuzz.log" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL) ' "$logs/fuzz.log" | sed 's/^/  fuzz: /'
+	if [ "$rc" != 0 ]; then
+		echo "---- last 50 lines of $logs/fuzz.log ----"
+		tail -n 50 "$logs/fuzz.log"
+		echo "----"
+	fi
+	verdict "$rc" fuzz
 fi
 
 if [ -n "${SCENARIOS:-}" ]; then

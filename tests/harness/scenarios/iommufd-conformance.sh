@@ -2,6 +2,7 @@
 # iommufd-conformance: kite's iommufd backend (iommu/iommufd.c) against the real kernel's
 # iommufd, with the CONFIG_IOMMUFD_TEST mock IOMMU standing in for a device. See docs/iommufd.md.
 # harness: intel-iommu=off
+# harness: mode=nested
 # harness: timeout=300
 #
 # No emulated VT-d in L1: on 6.12 the mock device binds to the first registered IOMMU without
