@@ -213,14 +213,15 @@ static int main_loop_init(struct main_loop *l, struct vm *vm, struct uart8250 *u
 	    loop_add(l->epfd, vm->exit_efd, EPOLLIN))
 		return -errno;
 	if (cfg->timeout > 0) {
-		struct itimerspec its = { 0 };
+		/* The deadline counts from kite's start, not from the end of VM set-up. */
+		struct itimerspec its = { .it_value = vm->start_mono };
+		long ns = (long)((cfg->timeout - (double)(time_t)cfg->timeout) * 1e9);
 
-		its.it_value.tv_sec = (time_t)cfg->timeout;
-		its.it_value.tv_nsec = (long)((cfg->timeout - (double)(time_t)cfg->timeout) * 1e9);
-		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-			its.it_value.tv_nsec = 1;
+		its.it_value.tv_sec += (time_t)cfg->timeout + (its.it_value.tv_nsec + ns) / 1000000000;
+		its.it_value.tv_nsec = (its.it_value.tv_nsec + ns) % 1000000000;
 		l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		if (l->timerfd < 0 || timerfd_settime(l->timerfd, 0, &its, NULL) ||
+		if (l->timerfd < 0 ||
+		    timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) ||
 		    loop_add(l->epfd, l->timerfd, EPOLLIN))
 			return -errno;
 	}
