@@ -10,6 +10,11 @@ void bus_init(struct bus *bus, const char *name)
 	bus->name = name;
 }
 
+void bus_read_zeros(void *opaque, uint64_t offset, uint8_t *data, uint32_t size)
+{
+	memset(data, 0, size);
+}
+
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops,
 		 void *opaque, const char *name)
 {

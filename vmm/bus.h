@@ -32,6 +32,8 @@ struct bus {
 };
 
 void bus_init(struct bus *bus, const char *name);
+/* A read handler for registers that always read as zero. */
+void bus_read_zeros(void *opaque, uint64_t offset, uint8_t *data, uint32_t size);
 /* 0, -EBUSY if the range overlaps another, -ENOSPC if the table is full, -EINVAL if empty. */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops,
 		 void *opaque, const char *name);

@@ -15,12 +15,6 @@
 #define SLP_TYP_MASK 0x7
 #define S5_SLP_TYP 5 /* must match the DSDT's \_S5 package */
 
-static void pm_read(void *opaque, uint64_t off, uint8_t *data, uint32_t size)
-{
-	for (uint32_t i = 0; i < size; i++)
-		data[i] = 0;
-}
-
 static void pm_ctl_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t size)
 {
 	struct vm *vm = opaque;
@@ -41,8 +35,8 @@ static void pm_sts_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 	/* WAK_STS is write-1-to-clear and never set: nothing to do. */
 }
 
-static const struct bus_ops pm_ctl_ops = { .read = pm_read, .write = pm_ctl_write };
-static const struct bus_ops pm_sts_ops = { .read = pm_read, .write = pm_sts_write };
+static const struct bus_ops pm_ctl_ops = { .read = bus_read_zeros, .write = pm_ctl_write };
+static const struct bus_ops pm_sts_ops = { .read = bus_read_zeros, .write = pm_sts_write };
 
 int acpi_pm_init(struct vm *vm, uint16_t sleep_ctl_port, uint16_t sleep_sts_port)
 {

@@ -12,12 +12,6 @@ struct boot_timer {
 	int fired; /* atomic: several vCPUs may race on the first write */
 };
 
-static void boot_timer_read(void *opaque, uint64_t off, uint8_t *data, uint32_t size)
-{
-	for (uint32_t i = 0; i < size; i++)
-		data[i] = 0;
-}
-
 static void boot_timer_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t size)
 {
 	struct boot_timer *t = opaque;
@@ -29,7 +23,7 @@ static void boot_timer_write(void *opaque, uint64_t off, const uint8_t *data, ui
 		log_debug("boot-timer: another write at %.3f ms", ms);
 }
 
-static const struct bus_ops boot_timer_ops = { .read = boot_timer_read,
+static const struct bus_ops boot_timer_ops = { .read = bus_read_zeros,
 					       .write = boot_timer_write };
 
 int boot_timer_init(struct vm *vm, uint16_t port)

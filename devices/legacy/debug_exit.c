@@ -10,12 +10,6 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-static void debug_exit_read(void *opaque, uint64_t off, uint8_t *data, uint32_t size)
-{
-	for (uint32_t i = 0; i < size; i++)
-		data[i] = 0;
-}
-
 static void debug_exit_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t size)
 {
 	struct vm *vm = opaque;
@@ -27,7 +21,7 @@ static void debug_exit_write(void *opaque, uint64_t off, const uint8_t *data, ui
 	vm_request_exit(vm, data[0], "guest-exit");
 }
 
-static const struct bus_ops debug_exit_ops = { .read = debug_exit_read,
+static const struct bus_ops debug_exit_ops = { .read = bus_read_zeros,
 					       .write = debug_exit_write };
 
 int debug_exit_init(struct vm *vm, uint16_t port)

@@ -21,13 +21,6 @@ struct i8042 {
 	uint8_t pending_cmd;
 };
 
-static void i8042_read(void *opaque, uint64_t off, uint8_t *data, uint32_t size)
-{
-	/* Status 0: output buffer empty, input buffer empty; data port reads 0. */
-	for (uint32_t i = 0; i < size; i++)
-		data[i] = 0;
-}
-
 static void i8042_reset(struct i8042 *k)
 {
 	log_info("guest reset through the i8042 controller");
@@ -53,8 +46,8 @@ static void i8042_write_cmd(void *opaque, uint64_t off, const uint8_t *data, uin
 	k->pending_cmd = data[0];
 }
 
-static const struct bus_ops i8042_data_ops = { .read = i8042_read, .write = i8042_write_data };
-static const struct bus_ops i8042_cmd_ops = { .read = i8042_read, .write = i8042_write_cmd };
+static const struct bus_ops i8042_data_ops = { .read = bus_read_zeros, .write = i8042_write_data };
+static const struct bus_ops i8042_cmd_ops = { .read = bus_read_zeros, .write = i8042_write_cmd };
 
 int i8042_init(struct vm *vm, uint16_t port_data)
 {
