@@ -1,11 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "vmm/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static enum log_level current_level = LOG_WARN;
+
+/*
+ * A hostile guest can trigger warnings at will (every malformed virtqueue
+ * chain is one), so warnings are limited to a burst per second; errors and
+ * explicitly requested debug output are never dropped.
+ */
+#define WARN_BURST 20
+static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t warn_second;
+static unsigned int warn_count, warn_dropped;
+
+/* Returns how many earlier warnings were dropped (to report), or -1 to drop this one. */
+static long warn_admit(void)
+{
+	struct timespec now;
+	long report = 0;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	pthread_mutex_lock(&warn_lock);
+	if (now.tv_sec != warn_second) {
+		warn_second = now.tv_sec;
+		warn_count = 0;
+		report = warn_dropped;
+		warn_dropped = 0;
+	}
+	if (warn_count >= WARN_BURST) {
+		warn_dropped++;
+		report = -1;
+	} else {
+		warn_count++;
+	}
+	pthread_mutex_unlock(&warn_lock);
+	return report;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -36,6 +72,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > current_level)
 		return;
+	if (level == LOG_WARN) {
+		long dropped = warn_admit();
+
+		if (dropped < 0)
+			return;
+		if (dropped > 0)
+			fprintf(stderr, "kite: warn: %ld warnings suppressed (more than %d a second)\n",
+				dropped, WARN_BURST);
+	}
 	n = snprintf(line, sizeof(line), "kite: %s: ", tags[level]);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

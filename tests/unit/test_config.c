@@ -971,3 +971,31 @@ Test(devices, parse_net_rejects_invalid_interface_names)
 	cr_assert_eq(parse_net("tap=ktap0", &n), 0);
 	free(n.tap);
 }
+
+/* A guest can trigger warnings at will: a burst passes, the rest is counted, not printed. */
+Test(log, warnings_are_rate_limited)
+{
+	FILE *f = tmpfile();
+	char line[256];
+	int warns = 0, errors = 0, saved = dup(STDERR_FILENO);
+
+	cr_assert(f && saved >= 0);
+	fflush(stderr);
+	dup2(fileno(f), STDERR_FILENO);
+	log_set_level(LOG_WARN);
+	for (int i = 0; i < 1000; i++)
+		log_warn("flood %d", i);
+	log_error("an error always passes");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	while (fgets(line, sizeof(line), f)) {
+		warns += strstr(line, "flood") != NULL;
+		errors += strstr(line, "an error always passes") != NULL;
+	}
+	fclose(f);
+	cr_assert_leq(warns, 40, "%d flood lines got through", warns);
+	cr_assert_geq(warns, 1);
+	cr_assert_eq(errors, 1);
+}
