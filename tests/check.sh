@@ -5,6 +5,7 @@
 #
 #   SCENARIOS="a b"   run only these scenarios (names from tests/harness/scenarios)
 #   UNIT=0            skip the two unit-test binaries
+#   CLANG_BUILD=0     skip the clang build of the whole tree
 #   FUZZ=0            skip the brief fuzz run (FUZZ_SECONDS=N per target, default 10)
 #   BUILD=dir         build directory (default build)
 set -u
@@ -50,6 +51,14 @@ run_unit() {
 if [ "${UNIT:-1}" != 0 ]; then
 	run_unit unit-tests "$BUILD/unit-tests"
 	run_unit unit-tests-san "$BUILD/unit-tests-san" ASAN_OPTIONS=detect_leaks=1
+fi
+
+# The same tree must build warning-free with clang too.
+if [ "${CLANG_BUILD:-1}" != 0 ]; then
+	make -s CC=clang BUILD="$BUILD/clang" all "$BUILD/clang/unit-tests" >"$logs/clang-build.log" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] || tail -n 50 "$logs/clang-build.log"
+	verdict "$rc" clang-build
 fi
 
 # A brief run of every fuzz target (make fuzz runs them for minutes).
