@@ -263,6 +263,9 @@ int kite_run(const struct vm_config *cfg, const char **reason)
 		return KITE_EXIT_DEVICE;
 	}
 
+	/* A console reader that goes away must not kill the VM: writes then fail with EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+
 	/* Blocked before any thread exists, so only the signalfd ever sees them. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

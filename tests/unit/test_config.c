@@ -958,6 +958,7 @@ Test(devices, json_disk_path_with_comma_is_literal)
 	cr_assert_str_eq(c.disks[0].path, "img,readonly=on");
 	cr_assert_not(c.disks[0].readonly);
 	config_free(&c);
+	free(err);
 }
 
 Test(devices, parse_net_rejects_invalid_interface_names)
