@@ -36,6 +36,11 @@ run_unit() {
 	if [ -x "$bin" ]; then
 		env KITE="$BUILD/kite" "$@" "$bin" --jobs 2 >"$log" 2>&1
 		rc=$?
+		# LeakSanitizer reports after a test has already passed: count it as a failure.
+		if [ "$rc" = 0 ] && grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' "$log"; then
+			echo "sanitizer report in $log" >>"$log"
+			rc=1
+		fi
 	else
 		echo "$bin not built" >"$log"
 		rc=1
