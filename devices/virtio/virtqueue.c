@@ -426,9 +426,10 @@ bool vq_should_notify(struct virtqueue *vq)
 	return !(val & VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len)
+/* Copies between a flat buffer and the bytes of an iovec array past its first @skip bytes. */
+static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t skip, uint8_t *buf,
+		       size_t len, bool to_iov)
 {
-	uint8_t *out = buf;
 	size_t done = 0;
 
 	for (unsigned int i = 0; i < n && done < len; i++) {
@@ -441,34 +442,25 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *bu
 		l -= skip;
 		if (l > len - done)
 			l = len - done;
-		memcpy(out + done, (uint8_t *)iov[i].iov_base + skip, l);
+		if (to_iov)
+			memcpy((uint8_t *)iov[i].iov_base + skip, buf + done, l);
+		else
+			memcpy(buf + done, (uint8_t *)iov[i].iov_base + skip, l);
 		done += l;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip, const void *buf,
 		    size_t len)
 {
-	const uint8_t *in = buf;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		l -= skip;
-		if (l > len - done)
-			l = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, in + done, l);
-		done += l;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, n, skip, (uint8_t *)buf, len, true);
 }
 
 int iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len,
