@@ -63,6 +63,9 @@ struct vm {
 	struct vm_cleanup cleanups[VM_MAX_CLEANUPS];
 	unsigned int ncleanups;
 
+	/* KVM's supported CPUID, read once for all vCPUs (arch-defined; freed by vm_destroy). */
+	void *arch_cpuid;
+
 	/* Where vCPU 0 starts, and the boot-parameter pointer it gets (arch-defined). */
 	uint64_t boot_entry;
 	uint64_t boot_param;

@@ -185,14 +185,17 @@ static int x86_setup_boot_regs(struct vm *vm, struct vcpu *v)
 
 int arch_vcpu_setup(struct vm *vm, struct vcpu *v)
 {
-	struct kvm_cpuid2 *cpuid = x86_supported_cpuid(vm->kvm_fd);
+	struct kvm_cpuid2 *cpuid;
 	int ret;
 
+	if (!vm->arch_cpuid)
+		vm->arch_cpuid = x86_supported_cpuid(vm->kvm_fd);
+	cpuid = vm->arch_cpuid;
 	if (!cpuid)
 		return KITE_EXIT_KVM;
+	/* The fix-ups only touch per-vCPU fields, rewritten for each vCPU. */
 	x86_fixup_cpuid(cpuid, v->id, vm->ncpus);
 	ret = ioctl(v->fd, KVM_SET_CPUID2, cpuid);
-	free(cpuid);
 	if (ret < 0) {
 		log_error("vCPU %u: KVM_SET_CPUID2: %s", v->id, strerror(errno));
 		return KITE_EXIT_KVM;
