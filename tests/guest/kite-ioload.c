@@ -50,9 +50,9 @@
 #define BLK 4096u
 #define TAG_MAGIC 0x6b697465696f6c64ull /* "kiteiold" */
 #define NET_BUF (128u * 1024u)
-#define CONNECT_TRIES 150 /* 200 ms apart: 30 s */
-#define IO_TIMEOUT_S 60	  /* a stalled peer fails the run instead of hanging it */
-#define ACCEPT_TIMEOUT_MS (900 * 1000)
+#define CONNECT_SECS 30 /* retry a refused or unanswered connect this long */
+#define IO_TIMEOUT_S 60 /* a stalled peer fails the run instead of hanging it */
+#define ACCEPT_TIMEOUT_MS (600 * 1000)
 #define MAX_THREADS 64
 
 static const char usage_text[] = "usage: kite-ioload mkimage FILE MIB\n"
@@ -604,16 +604,30 @@ static int cmd_tcp_client(int argc, char **argv)
 		perror("kite-ioload: calloc");
 		return 1;
 	}
-	for (int i = 0; i < CONNECT_TRIES; i++) {
+	/*
+	 * The server may not listen yet, or the link may not be up: retry for
+	 * CONNECT_SECS in all. SO_SNDTIMEO bounds each blocking connect (Linux
+	 * then fails it with EINPROGRESS), so an unanswered SYN cannot stall us
+	 * for the kernel's two-minute default.
+	 */
+	for (uint64_t deadline = now_us() + CONNECT_SECS * 1000000ull;;) {
+		struct timeval tv = {.tv_sec = 2};
+		int e;
+
 		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (c < 0)
 			break;
+		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 			break;
+		e = errno;
 		close(c);
 		c = -1;
-		if (errno != ECONNREFUSED && errno != ENETUNREACH && errno != EHOSTUNREACH &&
-		    errno != ETIMEDOUT && errno != EINTR)
+		errno = e;
+		if (e != ECONNREFUSED && e != ENETUNREACH && e != EHOSTUNREACH && e != ETIMEDOUT &&
+		    e != EINPROGRESS && e != EINTR)
+			break;
+		if (now_us() >= deadline)
 			break;
 		usleep(200 * 1000);
 	}
