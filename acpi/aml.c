@@ -337,6 +337,24 @@ int aml_name_integer(struct aml_buf *b, const char *name, uint64_t v)
 	return b->err;
 }
 
+/*
+ * Appends Name (@name, <value>) where the value was encoded into @val (with
+ * status @ret), so nothing is appended when the value failed. Frees @val.
+ */
+static int name_encoded_value(struct aml_buf *b, const char *name, struct aml_buf *val, int ret)
+{
+	if (!ret)
+		ret = val->err;
+	if (!ret)
+		ret = name_op(b, name);
+	if (!ret) {
+		aml_append(b, val->data, val->len);
+		ret = b->err;
+	}
+	aml_buf_free(val);
+	return ret;
+}
+
 int aml_name_string(struct aml_buf *b, const char *name, const char *s)
 {
 	struct aml_buf val;
@@ -344,16 +362,7 @@ int aml_name_string(struct aml_buf *b, const char *name, const char *s)
 
 	aml_buf_init(&val);
 	ret = aml_string(&val, s);
-	if (!ret)
-		ret = val.err;
-	if (!ret)
-		ret = name_op(b, name);
-	if (!ret) {
-		aml_append(b, val.data, val.len);
-		ret = b->err;
-	}
-	aml_buf_free(&val);
-	return ret;
+	return name_encoded_value(b, name, &val, ret);
 }
 
 int aml_name_id(struct aml_buf *b, const char *name, const char *id)
@@ -539,14 +548,7 @@ int aml_name_resources(struct aml_buf *b, const char *name, const struct aml_res
 
 	aml_buf_init(&val);
 	ret = aml_resource_template(&val, res, nres);
-	if (!ret)
-		ret = name_op(b, name);
-	if (!ret) {
-		aml_append(b, val.data, val.len);
-		ret = b->err;
-	}
-	aml_buf_free(&val);
-	return ret;
+	return name_encoded_value(b, name, &val, ret);
 }
 
 static int named_pkg(struct aml_buf *b, const uint8_t *op, size_t oplen, const char *path,
