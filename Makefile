@@ -29,13 +29,24 @@ SAN_UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
 GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(BUILD)/guest/%)
 PROG_BINS := $(PROG_SRCS:tests/harness/progs/%.c=$(BUILD)/progs/%)
 
-.PHONY: all unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format
+.PHONY: all unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format deps
 
-all: $(BUILD)/kite guest progs
+all: $(BUILD)/kite $(BUILD)/kite-test guest progs
 
 $(BUILD)/kite: $(BUILD)/obj/vmm/main.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# kite-test: the same program with KITE_TEST_HOOKS, for harness scenarios only. Test-only
+# back ends and fault injection live behind that macro; build/kite never has them.
+TEST_CFLAGS := -DKITE_TEST_HOOKS=1
+$(BUILD)/kite-test: $(LIB_SRCS:%.c=$(BUILD)/test/%.o) $(BUILD)/test/vmm/main.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,10 +83,17 @@ $(BUILD)/progs/%: tests/harness/progs/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/%,$(LIB_SRCS)) vmm/log.c -lpthread
 
-check: all unit unit-san
+# Installs missing Debian packages (QEMU 10 from bookworm-backports included) as root, or
+# prints the apt command to run. check and demo call it first.
+deps:
+	tests/install-deps
+
+check: deps
+	$(MAKE) all unit unit-san
 	tests/check.sh
 
-demo: all
+demo: deps
+	$(MAKE) all
 	tests/harness/demo
 
 bench: all
