@@ -99,5 +99,15 @@ for n in "${names[@]}"; do
 	verdict $? "${n%.sh}"
 done
 
+# A real L1 crash is retried by the runner and named in its log; say how many happened.
+if [ "${#names[@]}" -gt 0 ]; then
+	retries=0
+	for n in "${names[@]}"; do
+		r=$(sed -n 's/^harness: retries=\([0-9]*\)$/\1/p' "$logs/${n%.sh}.log" 2>/dev/null | tail -n 1)
+		retries=$((retries + ${r:-0}))
+	done
+	echo "harness: $retries L1 crash retries in ${#names[@]} scenarios"
+	grep -h 'real L1 crash' "$logs"/*.log 2>/dev/null | sed 's/^/  /'
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -37,6 +37,25 @@
 #       ran), else 1. End every scenario with it.
 #
 #   now_ms   print a monotonic-ish wall clock in ms (date +%s%N)
+#
+#   run_qemu_l2 [QEMU ARGS...]
+#       The peer VMM for baselines: boot $KERNEL as L2 under QEMU/KVM in L1
+#       (q35, -cpu host, 1 vCPU, $L2_MEMORY, isa-debug-exit at 0x501, console
+#       on stdio, kernel command line $QEMU_CMDLINE, default $L2_CMDLINE) with
+#       ARGS appended (an -initrd, -device ...). Presets, set before the call:
+#         QEMU_PEER_VTD=1        -device intel-iommu,caching-mode=on,intremap=on,
+#                                aw-bits=48 (kernel-irqchip=split, as QEMU needs)
+#         QEMU_PEER_VFIO="BDF.." -object iommufd + -device vfio-pci,host=BDF,iommufd=
+#                                per BDF (bind them first with pci_bind_vfio)
+#       Sets QEMU_STATUS (the guest's debug-exit status N decoded from QEMU's
+#       (N << 1) | 1; QEMU's own status if the guest did not write it, e.g. 124
+#       on timeout), QEMU_SERIAL (console file), QEMU_MS. Returns 0.
+#
+#   pci_bind_vfio BDF          bind an L1 PCI device to vfio-pci (driver_override);
+#                              prints its VFIO cdev, /dev/vfio/devices/vfioN
+#   pci_bind_driver BDF DRV    give it back to DRV (e.g. e1000e); "" = no driver
+#   pci_driver BDF             print the bound driver's name (empty if none)
+#   l1_pci_find VENDOR DEVICE  print the BDFs of L1 devices with these ids (hex)
 
 : "${REPO:?REPO not set: run scenarios through tests/harness/run}"
 : "${BUILD:=$REPO/build}"
@@ -201,4 +220,81 @@ run_l2() {
 		return 0
 	fi
 	run_kite --initrd "$_initrd" "$@"
+}
+
+run_qemu_l2() {
+	_kite_runs=$((_kite_runs + 1))
+	_dir=$WORK/qemu-run.$_kite_runs
+	mkdir -p "$_dir"
+	QEMU_SERIAL=$_dir/serial
+	QEMU_STATUS=
+	QEMU_MS=
+	_machine=q35
+	set -- "$@"
+	if [ "${QEMU_PEER_VTD:-0}" = 1 ]; then
+		_machine=q35,kernel-irqchip=split
+		# QEMU wants the IOMMU before the other PCI devices.
+		set -- -device intel-iommu,caching-mode=on,intremap=on,aw-bits=48 "$@"
+	fi
+	_n=0
+	for _bdf in ${QEMU_PEER_VFIO:-}; do
+		[ "$_n" = 0 ] && set -- "$@" -object iommufd,id=kiteifd
+		set -- "$@" -device "vfio-pci,host=$_bdf,iommufd=kiteifd"
+		_n=$((_n + 1))
+	done
+	echo "run_qemu_l2: qemu-system-x86_64 -M $_machine ... $*"
+	_t0=$(now_ms)
+	{
+		timeout -k 5 "$L2_TIMEOUT" qemu-system-x86_64 -M "$_machine" -accel kvm -cpu host \
+			-m "$L2_MEMORY" -smp 1 -nodefaults -no-user-config -display none -serial stdio \
+			-no-reboot -device isa-debug-exit,iobase=0x501,iosize=1 \
+			-kernel "$KERNEL" -append "${QEMU_CMDLINE:-$L2_CMDLINE}" "$@" </dev/null 2>&1
+		echo $? >"$_dir/status"
+	} | sed -u 's/\r$//' | tee "$QEMU_SERIAL" | sed -u 's/^/  l2| /'
+	QEMU_MS=$(($(now_ms) - _t0))
+	QEMU_STATUS=$(cat "$_dir/status")
+	# isa-debug-exit: the guest's N leaves QEMU with (N << 1) | 1.
+	if [ "$QEMU_STATUS" != 124 ] && [ "$QEMU_STATUS" != 137 ] && [ $((QEMU_STATUS % 2)) = 1 ]; then
+		QEMU_STATUS=$((QEMU_STATUS >> 1))
+	fi
+	echo "run_qemu_l2: status=$QEMU_STATUS time=${QEMU_MS}ms"
+	return 0
+}
+
+pci_driver() {
+	[ -e "/sys/bus/pci/devices/$1/driver" ] || return 0
+	basename "$(readlink "/sys/bus/pci/devices/$1/driver")"
+}
+
+pci_bind_driver() {
+	_d=/sys/bus/pci/devices/$1
+	[ -e "$_d" ] || {
+		echo "pci_bind_driver: no PCI device $1" >&2
+		return 1
+	}
+	[ -e "$_d/driver" ] && echo "$1" >"$_d/driver/unbind"
+	echo "$2" >"$_d/driver_override"
+	[ -n "$2" ] || return 0
+	echo "$1" >"/sys/bus/pci/drivers/$2/bind" 2>/dev/null ||
+		echo "$1" >/sys/bus/pci/drivers_probe
+	[ "$(pci_driver "$1")" = "$2" ] || {
+		echo "pci_bind_driver: $1 did not bind to $2" >&2
+		return 1
+	}
+}
+
+pci_bind_vfio() {
+	pci_bind_driver "$1" vfio-pci || return 1
+	for _c in /sys/bus/pci/devices/"$1"/vfio-dev/vfio*; do
+		[ -e "$_c" ] && echo "/dev/vfio/devices/$(basename "$_c")" && return 0
+	done
+	echo "pci_bind_vfio: $1 has no VFIO cdev (CONFIG_VFIO_DEVICE_CDEV?)" >&2
+	return 1
+}
+
+l1_pci_find() {
+	for _d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$_d/vendor")" = "0x$1" ] && [ "$(cat "$_d/device")" = "0x$2" ] && basename "$_d"
+	done
+	return 0
 }
