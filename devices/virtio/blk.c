@@ -116,6 +116,7 @@ static uint8_t blk_transfer(struct virtio_blk *b, struct vq_elem *e, uint64_t se
 			 write ? "write" : "read", len, (unsigned long long)sector, strerror(-r));
 		return VIRTIO_BLK_S_IOERR;
 	}
+	metric_add(write ? &b->vdev.metrics.bytes_from_guest : &b->vdev.metrics.bytes_to_guest, len);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -165,6 +166,7 @@ static int blk_handle(struct virtio_dev *vdev, struct vq_elem *e)
 	}
 done:
 	iov_from_buf(e->iov + e->nout, e->nin, e->in_len - 1, &status, 1);
+	metric_add(&vdev->metrics.requests, 1);
 	return vq_push(vq, e->head, (uint32_t)(data_in + 1));
 }
 

@@ -189,6 +189,8 @@ static void net_rx(struct virtio_net *n)
 			vq->broken = true;
 			break;
 		}
+		metric_add(&n->vdev.metrics.requests, 1);
+		metric_add(&n->vdev.metrics.bytes_to_guest, n->rx_len - NET_HDR_LEN);
 		n->rx_len = 0;
 		budget--;
 	}
@@ -216,6 +218,8 @@ static int net_tx_one(struct virtio_dev *vdev, struct vq_elem *e)
 			VQ_MAX_IOV - 1);
 	if (cnt < 0)
 		goto done;
+	metric_add(&vdev->metrics.requests, 1);
+	metric_add(&vdev->metrics.bytes_from_guest, len - NET_HDR_LEN);
 	while (writev(n->tap_fd, n->tx_iov, cnt + 1) < 0) {
 		if (errno == EINTR)
 			continue;
