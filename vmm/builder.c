@@ -24,7 +24,8 @@ static int build_legacy(struct vm *vm, int serial_fd, struct uart8250 **uart)
 		return KITE_EXIT_DEVICE;
 	if (i8042_init(vm, X86_I8042_PORT) || debug_exit_init(vm, X86_DEBUG_EXIT_PORT) ||
 	    pvpanic_init(vm, X86_PVPANIC_PORT) || boot_timer_init(vm, X86_BOOT_TIMER_PORT) ||
-	    acpi_pm_init(vm, X86_PM_SLEEP_CTL_PORT, X86_PM_SLEEP_STS_PORT))
+	    acpi_pm_init(vm, X86_PM_SLEEP_CTL_PORT, X86_PM_SLEEP_STS_PORT) ||
+	    ged_init(vm, X86_GED_GSI))
 		return KITE_EXIT_DEVICE;
 	return 0;
 }

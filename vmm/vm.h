@@ -93,6 +93,10 @@ struct vm {
 	void (*event_fn)(void *opaque, enum vm_event ev);
 	void *event_opaque;
 
+	/* Presses the guest's power button (ACPI GED), if the platform has one. 0 or -errno. */
+	int (*power_button)(void *opaque);
+	void *power_button_opaque;
+
 	/* vm_pause: vCPUs park at the top of their run loop until vm_resume. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
