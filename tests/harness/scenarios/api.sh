@@ -28,7 +28,7 @@ ip link set eth0 up && echo "NET=$(cat /sys/class/net/eth0/address)"
 mkdir -p /etc/acpi/PWRF
 printf "#!/bin/sh\necho ACPI-POWER-BUTTON\npoweroff -f\n" >/etc/acpi/PWRF/00000080
 chmod +x /etc/acpi/PWRF/00000080
-acpid -c /etc/acpi
+acpid -f -d -c /etc/acpi &
 sleep 1
 kite-guestctl boot-done
 echo READY
