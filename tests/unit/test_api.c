@@ -183,8 +183,11 @@ Test(api, state_machine)
 
 Test(api, boot_failure_reply)
 {
-	json_t *r = api_core_boot_done(&core, json_integer(3), KITE_EXIT_DEVICE, "disk x: gone");
+	json_t *id = json_integer(3);
+	json_t *r = api_core_boot_done(&core, id, KITE_EXIT_DEVICE, "disk x: gone");
 	json_t *e = json_object_get(r, "error");
+
+	json_decref(id); /* the reply holds its own reference */
 
 	cr_assert_not_null(e);
 	cr_expect_str_eq(json_string_value(json_object_get(e, "code")), API_E_BOOT);
