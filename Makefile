@@ -16,7 +16,7 @@ LDLIBS := -ljansson -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRCS := $(filter-out vmm/main.c,$(sort $(wildcard vmm/*.c arch/x86/*.c acpi/*.c \
+LIB_SRCS := $(filter-out vmm/main.c,$(sort $(wildcard vmm/*.c vmm/api/*.c arch/x86/*.c acpi/*.c \
 	devices/*/*.c iommu/*.c iommu/*/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 GUEST_SRCS := $(sort $(wildcard tests/guest/*.c))

@@ -3,6 +3,7 @@
 #include "vmm/builder.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "devices/virtio/virtio.h"
 #include "iommu/vtd/vtd.h"
 #include "vmm/arch.h"
+#include "vmm/config_fd.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
@@ -23,7 +25,8 @@ static int build_legacy(struct vm *vm, int serial_fd, struct uart8250 **uart)
 		return KITE_EXIT_DEVICE;
 	if (i8042_init(vm, X86_I8042_PORT) || debug_exit_init(vm, X86_DEBUG_EXIT_PORT) ||
 	    pvpanic_init(vm, X86_PVPANIC_PORT) || boot_timer_init(vm, X86_BOOT_TIMER_PORT) ||
-	    acpi_pm_init(vm, X86_PM_SLEEP_CTL_PORT, X86_PM_SLEEP_STS_PORT))
+	    acpi_pm_init(vm, X86_PM_SLEEP_CTL_PORT, X86_PM_SLEEP_STS_PORT) ||
+	    ged_init(vm, X86_GED_GSI))
 		return KITE_EXIT_DEVICE;
 	return 0;
 }
@@ -40,6 +43,25 @@ static bool fd_pollable(int fd)
 	ok = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
 	close(ep);
 	return ok;
+}
+
+/* fd=NAME devices: the registry (vmm/config_fd.h) lends a duplicate the device then owns. */
+static int build_fd_disk(struct vm *vm, struct pci_bus *bus, const struct disk_config *d)
+{
+	char label[FD_NAME_MAX + 3];
+	int fd = config_fd_open(vm->cfg, d->fd_name, "disk");
+
+	snprintf(label, sizeof(label), "fd=%s", d->fd_name);
+	return fd < 0 ? fd : virtio_blk_create_fd(vm, bus, fd, label, d->readonly);
+}
+
+static int build_fd_net(struct vm *vm, struct pci_bus *bus, const struct net_config *n)
+{
+	char label[FD_NAME_MAX + 3];
+	int fd = config_fd_open(vm->cfg, n->fd_name, "net");
+
+	snprintf(label, sizeof(label), "fd=%s", n->fd_name);
+	return fd < 0 ? fd : virtio_net_create_fd(vm, bus, fd, label, n->has_mac ? n->mac : NULL);
 }
 
 static int build_pci(struct vm *vm)
@@ -62,11 +84,15 @@ static int build_pci(struct vm *vm)
 		return KITE_EXIT_DEVICE;
 	/* Slot order follows this sequence, so a given command line always gives the same slots. */
 	for (unsigned int i = 0; i < cfg->ndisks; i++)
-		if (virtio_blk_create(vm, bus, cfg->disks[i].path, cfg->disks[i].readonly))
+		if (cfg->disks[i].fd_name ? build_fd_disk(vm, bus, &cfg->disks[i])
+					  : virtio_blk_create(vm, bus, cfg->disks[i].path,
+							      cfg->disks[i].readonly))
 			return KITE_EXIT_DEVICE;
 	for (unsigned int i = 0; i < cfg->nnets; i++)
-		if (virtio_net_create(vm, bus, cfg->nets[i].tap,
-				      cfg->nets[i].has_mac ? cfg->nets[i].mac : NULL))
+		if (cfg->nets[i].fd_name ? build_fd_net(vm, bus, &cfg->nets[i])
+					 : virtio_net_create(vm, bus, cfg->nets[i].tap,
+							     cfg->nets[i].has_mac ? cfg->nets[i].mac
+										  : NULL))
 			return KITE_EXIT_DEVICE;
 	/* With a virtio console, stdin belongs to it rather than to the UART. */
 	if (cfg->console == CONSOLE_VIRTIO &&

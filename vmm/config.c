@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/config_fd.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
 
@@ -20,17 +21,22 @@ void config_init(struct vm_config *cfg)
 	cfg->cpus = 1;
 	cfg->serial = SERIAL_STDIO;
 	cfg->log_level = LOG_WARN;
+	cfg->api_fd = -1;
 }
 
 static void config_clear_devices_of(struct vm_config *cfg, const char *key)
 {
 	if (!strcmp(key, "disk")) {
-		for (unsigned int i = 0; i < cfg->ndisks; i++)
+		for (unsigned int i = 0; i < cfg->ndisks; i++) {
 			free(cfg->disks[i].path);
+			free(cfg->disks[i].fd_name);
+		}
 		cfg->ndisks = 0;
 	} else {
-		for (unsigned int i = 0; i < cfg->nnets; i++)
+		for (unsigned int i = 0; i < cfg->nnets; i++) {
 			free(cfg->nets[i].tap);
+			free(cfg->nets[i].fd_name);
+		}
 		cfg->nnets = 0;
 	}
 }
@@ -43,7 +49,9 @@ void config_free(struct vm_config *cfg)
 	free(cfg->initrd);
 	free(cfg->cmdline);
 	free(cfg->serial_path);
+	free(cfg->api_socket);
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->api_fd = -1;
 }
 
 static void set_str(char **dst, const char *src)
@@ -139,6 +147,10 @@ static int disk_kv(void *ctx, const char *k, const char *v)
 	}
 	if (!strcmp(k, "readonly"))
 		return parse_onoff(v, &d->readonly);
+	if (!strcmp(k, "fd") && config_fd_name_valid(v)) {
+		set_str(&d->fd_name, v);
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -159,11 +171,13 @@ int parse_disk(const char *s, struct disk_config *d)
 		return -ENOMEM;
 	ret = parse_kv_list(copy, disk_kv, d);
 	free(copy);
-	if (!ret && !d->path)
+	/* Exactly one of path= and fd=. */
+	if (!ret && !d->path == !d->fd_name)
 		ret = -EINVAL;
 	if (ret) {
 		free(d->path);
-		d->path = NULL;
+		free(d->fd_name);
+		d->path = d->fd_name = NULL;
 	}
 	return ret;
 }
@@ -202,6 +216,10 @@ static int net_kv(void *ctx, const char *k, const char *v)
 		n->has_mac = true;
 		return parse_mac(v, n->mac);
 	}
+	if (!strcmp(k, "fd") && config_fd_name_valid(v)) {
+		set_str(&n->fd_name, v);
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -215,11 +233,13 @@ int parse_net(const char *s, struct net_config *n)
 		return -ENOMEM;
 	ret = parse_kv_list(copy, net_kv, n);
 	free(copy);
-	if (!ret && !n->tap)
+	/* Exactly one of tap= and fd=. */
+	if (!ret && !n->tap == !n->fd_name)
 		ret = -EINVAL;
 	if (ret) {
 		free(n->tap);
-		n->tap = NULL;
+		free(n->fd_name);
+		n->tap = n->fd_name = NULL;
 	}
 	return ret;
 }
@@ -318,9 +338,19 @@ static int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Per thread, so the API thread can capture while the main thread prints. */
+static __thread char *err_capture;
+static __thread size_t err_capture_len;
 
-static int usage_error(const char *fmt, ...)
+void config_capture_errors(char *buf, size_t len)
+{
+	err_capture = buf && len ? buf : NULL;
+	err_capture_len = err_capture ? len : 0;
+	if (err_capture)
+		err_capture[0] = '\0';
+}
+
+int config_error(const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -328,9 +358,16 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "kite: error: %s\n", line);
+	if (err_capture) {
+		if (!err_capture[0]) /* the first error is the one that stopped parsing */
+			snprintf(err_capture, err_capture_len, "%s", line);
+	} else {
+		fprintf(stderr, "kite: error: %s\n", line);
+	}
 	return KITE_EXIT_USAGE;
 }
+
+#define usage_error config_error
 
 /* Applies one option value (from the CLI or the config file) to cfg. */
 static int config_apply(struct vm_config *cfg, const char *key, const char *val)
@@ -360,13 +397,14 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		if (cfg->ndisks == KITE_MAX_DISKS)
 			return usage_error("too many --disk (at most %d)", KITE_MAX_DISKS);
 		if (parse_disk(val, &cfg->disks[cfg->ndisks]))
-			return usage_error("invalid --disk '%s' (use path=FILE[,readonly=on])", val);
+			return usage_error("invalid --disk '%s' (use path=FILE|fd=NAME[,readonly=on])",
+					   val);
 		cfg->ndisks++;
 	} else if (!strcmp(key, "net")) {
 		if (cfg->nnets == KITE_MAX_NETS)
 			return usage_error("too many --net (at most %d)", KITE_MAX_NETS);
 		if (parse_net(val, &cfg->nets[cfg->nnets]))
-			return usage_error("invalid --net '%s' (use tap=NAME[,mac=52:54:00:12:34:56])",
+			return usage_error("invalid --net '%s' (use tap=NAME|fd=NAME[,mac=52:54:00:12:34:56])",
 					   val);
 		cfg->nnets++;
 	} else if (!strcmp(key, "console")) {
@@ -394,6 +432,15 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		if (lvl < 0)
 			return usage_error("invalid log level '%s' (error, warn, info, debug)", val);
 		cfg->log_level = lvl;
+	} else if (!strcmp(key, "api-socket")) {
+		if (!*val)
+			return usage_error("--api-socket needs a path");
+		set_str(&cfg->api_socket, val);
+	} else if (!strcmp(key, "api-fd")) {
+		if (parse_uint(val, 1 << 20, &n) || n < 3)
+			return usage_error("invalid --api-fd '%s' (an inherited listening socket, >= 3)",
+					   val);
+		cfg->api_fd = (int)n;
 	} else {
 		return usage_error("unknown option '%s'", key);
 	}
@@ -416,7 +463,11 @@ static int json_list_object(const char *path, struct vm_config *cfg, const char 
 	int ret = 0;
 
 	json_object_foreach(obj, k, v) {
-		if (is_disk && !strcmp(k, "path") && json_is_string(v) && *json_string_value(v)) {
+		if (!strcmp(k, "fd") && json_is_string(v) &&
+		    config_fd_name_valid(json_string_value(v))) {
+			set_str(is_disk ? &d.fd_name : &n.fd_name, json_string_value(v));
+		} else if (is_disk && !strcmp(k, "path") && json_is_string(v) &&
+			   *json_string_value(v)) {
 			set_str(&d.path, json_string_value(v));
 		} else if (is_disk && !strcmp(k, "readonly") && json_is_boolean(v)) {
 			d.readonly = json_is_true(v);
@@ -427,24 +478,21 @@ static int json_list_object(const char *path, struct vm_config *cfg, const char 
 			   !parse_mac(json_string_value(v), n.mac)) {
 			n.has_mac = true;
 		} else {
-			fprintf(stderr, "kite: error: config %s: '%s.%s' is unknown or has a bad value\n", path,
-				key, k);
-			ret = KITE_EXIT_USAGE;
+			ret = config_error("config %s: '%s.%s' is unknown or has a bad value", path,
+					   key, k);
 			break;
 		}
 	}
-	if (!ret && (is_disk ? !d.path : !n.tap)) {
-		fprintf(stderr, "kite: error: config %s: '%s' entry needs '%s'\n", path, key,
-			is_disk ? "path" : "tap");
-		ret = KITE_EXIT_USAGE;
-	}
-	if (!ret && (is_disk ? cfg->ndisks == KITE_MAX_DISKS : cfg->nnets == KITE_MAX_NETS)) {
-		fprintf(stderr, "kite: error: config %s: too many '%s' entries\n", path, key);
-		ret = KITE_EXIT_USAGE;
-	}
+	if (!ret && (is_disk ? !d.path == !d.fd_name : !n.tap == !n.fd_name))
+		ret = config_error("config %s: '%s' entry needs '%s' or 'fd' (one of them)", path,
+				   key, is_disk ? "path" : "tap");
+	if (!ret && (is_disk ? cfg->ndisks == KITE_MAX_DISKS : cfg->nnets == KITE_MAX_NETS))
+		ret = config_error("config %s: too many '%s' entries", path, key);
 	if (ret) {
 		free(d.path);
+		free(d.fd_name);
 		free(n.tap);
+		free(n.fd_name);
 		return ret;
 	}
 	if (is_disk)
@@ -461,20 +509,18 @@ static int json_apply_list(const char *path, struct vm_config *cfg, const char *
 	json_t *item;
 	int ret;
 
-	if (!json_is_array(val)) {
-		fprintf(stderr, "kite: error: config %s: key '%s' must be an array\n", path, key);
-		return KITE_EXIT_USAGE;
-	}
+	if (!json_is_array(val))
+		return config_error("config %s: key '%s' must be an array", path, key);
+	/* The array is the whole list: it replaces what an earlier source gave. */
+	config_clear_devices_of(cfg, key);
 	json_array_foreach(val, i, item) {
 		if (json_is_string(item))
 			ret = config_apply(cfg, key, json_string_value(item));
 		else if (json_is_object(item))
 			ret = json_list_object(path, cfg, key, item);
-		else {
-			fprintf(stderr, "kite: error: config %s: '%s' entries must be strings or "
-				"objects\n", path, key);
-			ret = KITE_EXIT_USAGE;
-		}
+		else
+			ret = config_error("config %s: '%s' entries must be strings or objects", path,
+					   key);
 		if (ret)
 			return ret;
 	}
@@ -521,20 +567,25 @@ static int json_iommu_object(const char *path, struct vm_config *cfg, json_t *ob
 int config_load_json(const char *path, struct vm_config *cfg)
 {
 	json_error_t jerr;
-	const char *key;
-	json_t *root, *val;
-	int ret = 0;
+	json_t *root;
+	int ret;
 
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		fprintf(stderr, "kite: error: config %s: line %d: %s\n", path, jerr.line, jerr.text);
-		return KITE_EXIT_USAGE;
-	}
-	if (!json_is_object(root)) {
-		fprintf(stderr, "kite: error: config %s: top level must be a JSON object\n", path);
-		json_decref(root);
-		return KITE_EXIT_USAGE;
-	}
+	if (!root)
+		return config_error("config %s: line %d: %s", path, jerr.line, jerr.text);
+	ret = config_apply_json(root, path, cfg);
+	json_decref(root);
+	return ret;
+}
+
+int config_apply_json(json_t *root, const char *path, struct vm_config *cfg)
+{
+	const char *key;
+	json_t *val;
+	int ret = 0;
+
+	if (!json_is_object(root))
+		return config_error("config %s: top level must be a JSON object", path);
 	json_object_foreach(root, key, val) {
 		char buf[64];
 		const char *s = NULL;
@@ -543,8 +594,7 @@ int config_load_json(const char *path, struct vm_config *cfg)
 		for (unsigned int i = 0; i < sizeof(json_keys) / sizeof(json_keys[0]); i++)
 			known |= !strcmp(key, json_keys[i]);
 		if (!known) {
-			fprintf(stderr, "kite: error: config %s: unknown key '%s'\n", path, key);
-			ret = KITE_EXIT_USAGE;
+			ret = config_error("config %s: unknown key '%s'", path, key);
 			break;
 		}
 		if (!strcmp(key, "iommu") && json_is_object(val)) {
@@ -571,16 +621,13 @@ int config_load_json(const char *path, struct vm_config *cfg)
 			snprintf(buf, sizeof(buf), "%.17g", json_real_value(val));
 			s = buf;
 		} else {
-			fprintf(stderr, "kite: error: config %s: key '%s' has the wrong type\n", path,
-				key);
-			ret = KITE_EXIT_USAGE;
+			ret = config_error("config %s: key '%s' has the wrong type", path, key);
 			break;
 		}
 		ret = config_apply(cfg, key, s);
 		if (ret)
 			break;
 	}
-	json_decref(root);
 	return ret;
 }
 
@@ -589,9 +636,12 @@ void cli_usage(FILE *out)
 	fputs("usage: kite run --kernel PATH [--initrd PATH] [--cmdline STR] [--memory SIZE]\n"
 	      "                [--cpus N] [--serial stdio|file:PATH|none] [--timeout SECONDS]\n"
 	      "                [--log-level error|warn|info|debug] [--config FILE]\n"
-	      "                [--disk path=FILE[,readonly=on]]... [--net tap=NAME[,mac=MAC]]...\n"
+	      "                [--disk path=FILE|fd=NAME[,readonly=on]]...\n"
+	      "                [--net tap=NAME|fd=NAME[,mac=MAC]]...\n"
 	      "                [--console serial|virtio] [--rng] [--hugepages]\n"
 	      "                [--iommu vtd[,scalable=on|off][,aw=39|48][,mode=MODE]]\n"
+	      "                [--api-socket PATH | --api-fd N]\n"
+	      "       kite ctl SOCKET METHOD [JSON] [--fd N]\n"
 	      "       kite --help | --version\n"
 	      "\n"
 	      "SIZE is a number with an optional K, M, G or T suffix (no suffix: MiB).\n"
@@ -599,6 +649,8 @@ void cli_usage(FILE *out)
 	      "flags given on the command line override it. Exit codes: docs/exit-codes.md.\n",
 	      out);
 }
+
+static int config_validate_settings(const struct vm_config *cfg);
 
 struct cli_opt {
 	const char *key;
@@ -623,6 +675,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		{ "hugepages", no_argument, NULL, 'H' },
 		{ "iommu", required_argument, NULL, 'I' },
 		{ "config", required_argument, NULL, 'f' },
+		{ "api-socket", required_argument, NULL, 'A' },
+		{ "api-fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -700,17 +754,32 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 			config_clear_devices_of(cfg, opts[i].key);
 	for (unsigned int i = 0; i < nopts && !ret; i++)
 		ret = config_apply(cfg, opts[i].key, opts[i].val);
-	if (!ret)
+	/* With the control API and no kernel, kite waits to be configured (pre-boot). */
+	if (!ret && config_has_api(cfg) && !cfg->kernel)
+		ret = config_validate_settings(cfg);
+	else if (!ret)
 		ret = config_validate(cfg);
 out:
 	free(opts);
 	return ret;
 }
 
+bool config_has_api(const struct vm_config *cfg)
+{
+	return cfg->api_socket || cfg->api_fd >= 0;
+}
+
 int config_validate(const struct vm_config *cfg)
 {
 	if (!cfg->kernel || !*cfg->kernel)
 		return usage_error("no kernel given (--kernel PATH)");
+	return config_validate_settings(cfg);
+}
+
+static int config_validate_settings(const struct vm_config *cfg)
+{
+	if (cfg->api_socket && cfg->api_fd >= 0)
+		return usage_error("--api-socket and --api-fd exclude each other");
 	if (cfg->cpus == 0)
 		return usage_error("--cpus must be at least 1");
 	if (cfg->cpus > KITE_MAX_CPUS) {
@@ -725,4 +794,134 @@ int config_validate(const struct vm_config *cfg)
 				   (unsigned long long)cfg->memory);
 	}
 	return 0;
+}
+
+static char *dup_or_null(const char *s, bool *fail)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*fail = true;
+	return d;
+}
+
+int config_copy(struct vm_config *dst, const struct vm_config *src)
+{
+	bool fail = false;
+
+	*dst = *src;
+	dst->kernel = dup_or_null(src->kernel, &fail);
+	dst->initrd = dup_or_null(src->initrd, &fail);
+	dst->cmdline = dup_or_null(src->cmdline, &fail);
+	dst->serial_path = dup_or_null(src->serial_path, &fail);
+	dst->api_socket = dup_or_null(src->api_socket, &fail);
+	for (unsigned int i = 0; i < src->ndisks; i++) {
+		dst->disks[i].path = dup_or_null(src->disks[i].path, &fail);
+		dst->disks[i].fd_name = dup_or_null(src->disks[i].fd_name, &fail);
+	}
+	for (unsigned int i = 0; i < src->nnets; i++) {
+		dst->nets[i].tap = dup_or_null(src->nets[i].tap, &fail);
+		dst->nets[i].fd_name = dup_or_null(src->nets[i].fd_name, &fail);
+	}
+	if (fail) {
+		config_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The exact size in the largest unit that divides it, as parse_size reads it back. */
+static json_t *size_json(uint64_t v)
+{
+	static const char units[] = "KMGT";
+	char buf[32];
+	int u = -1;
+
+	while (u < 3 && v && !(v & ((1ULL << (10 * (u + 2))) - 1)))
+		u++;
+	if (u < 0)
+		snprintf(buf, sizeof(buf), "%lluB", (unsigned long long)v);
+	else
+		snprintf(buf, sizeof(buf), "%llu%c", (unsigned long long)(v >> (10 * (u + 1))),
+			 units[u]);
+	/* parse_size has no byte unit: a size that is not a KiB multiple is never valid. */
+	return json_string(u < 0 ? "0" : buf);
+}
+
+static int obj_set(json_t *o, const char *k, json_t *v)
+{
+	return v ? json_object_set_new(o, k, v) : -1;
+}
+
+json_t *config_to_json(const struct vm_config *cfg)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	json_t *o = json_object(), *disks = json_array(), *nets = json_array();
+	int err = !o || !disks || !nets;
+	char mac[18];
+
+	if (err)
+		goto fail;
+	if (cfg->kernel)
+		err |= obj_set(o, "kernel", json_string(cfg->kernel));
+	if (cfg->initrd)
+		err |= obj_set(o, "initrd", json_string(cfg->initrd));
+	if (cfg->cmdline)
+		err |= obj_set(o, "cmdline", json_string(cfg->cmdline));
+	err |= obj_set(o, "memory", size_json(cfg->memory));
+	err |= obj_set(o, "cpus", json_integer(cfg->cpus));
+	if (cfg->serial == SERIAL_FILE) {
+		char *s = NULL;
+
+		err |= asprintf(&s, "file:%s", cfg->serial_path ? cfg->serial_path : "") < 0;
+		err |= obj_set(o, "serial", s ? json_string(s) : NULL);
+		free(s);
+	} else {
+		err |= obj_set(o, "serial", json_string(cfg->serial == SERIAL_NONE ? "none" : "stdio"));
+	}
+	err |= obj_set(o, "timeout", json_real(cfg->timeout));
+	if (cfg->log_level >= 0 && cfg->log_level <= LOG_DEBUG)
+		err |= obj_set(o, "log_level", json_string(levels[cfg->log_level]));
+	for (unsigned int i = 0; i < cfg->ndisks; i++) {
+		const struct disk_config *d = &cfg->disks[i];
+		json_t *e = json_object();
+
+		err |= !e || json_array_append_new(disks, e);
+		if (!e)
+			break;
+		err |= obj_set(e, d->fd_name ? "fd" : "path",
+			       json_string(d->fd_name ? d->fd_name : d->path));
+		err |= obj_set(e, "readonly", json_boolean(d->readonly));
+	}
+	for (unsigned int i = 0; i < cfg->nnets; i++) {
+		const struct net_config *n = &cfg->nets[i];
+		json_t *e = json_object();
+
+		err |= !e || json_array_append_new(nets, e);
+		if (!e)
+			break;
+		err |= obj_set(e, n->fd_name ? "fd" : "tap",
+			       json_string(n->fd_name ? n->fd_name : n->tap));
+		if (n->has_mac) {
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
+				 n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+			err |= obj_set(e, "mac", json_string(mac));
+		}
+	}
+	err |= json_object_set(o, "disk", disks);
+	err |= json_object_set(o, "net", nets);
+	err |= obj_set(o, "console",
+		       json_string(cfg->console == CONSOLE_VIRTIO ? "virtio" : "serial"));
+	err |= obj_set(o, "rng", json_boolean(cfg->rng));
+	err |= obj_set(o, "hugepages", json_boolean(cfg->hugepages));
+	if (!err) {
+		json_decref(disks);
+		json_decref(nets);
+		return o;
+	}
+fail:
+	json_decref(o);
+	json_decref(disks);
+	json_decref(nets);
+	return NULL;
 }

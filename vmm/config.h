@@ -25,11 +25,13 @@ enum console_mode { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
 struct disk_config {
 	char *path;
+	char *fd_name;	/* fd=NAME instead of path (vmm/config_fd.h) */
 	bool readonly;
 };
 
 struct net_config {
 	char *tap;
+	char *fd_name;	/* fd=NAME: an opened tap instead of tap=NAME */
 	uint8_t mac[6];
 	bool has_mac;
 };
@@ -63,6 +65,10 @@ struct vm_config {
 	bool hugepages;		   /* back guest RAM with hugetlbfs pages */
 	struct iommu_config iommu;
 	int log_level;
+	/* Control API (vmm/api/): a socket path to create, or an inherited listening fd. */
+	char *api_socket;
+	int api_fd;		   /* -1: none */
+	struct fd_registry *fds;   /* named fds for fd= fields (not owned), may be NULL */
 };
 
 enum cli_command { CLI_RUN, CLI_HELP, CLI_VERSION };
@@ -93,5 +99,29 @@ int parse_iommu(const char *s, struct iommu_config *c, const char **bad);
 
 /* Range checks that need no host resources. Returns 0 or KITE_EXIT_USAGE. */
 int config_validate(const struct vm_config *cfg);
+
+/*
+ * The shared error path of every config parser: prints "kite: error: MSG" on
+ * stderr and returns KITE_EXIT_USAGE, or, while this thread captures errors
+ * (the control API), stores the first MSG in the capture buffer instead.
+ */
+int config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Starts (@buf) or stops (NULL) capturing this thread's config errors. */
+void config_capture_errors(char *buf, size_t len);
+
+struct json_t;
+/*
+ * Applies a config-file object (a --config file's top level, or the API's
+ * configure params) to @cfg. A key present replaces the earlier value; a
+ * "disk" or "net" array replaces the whole list. @origin names the source in
+ * messages ("config ORIGIN: ..."). 0 or KITE_EXIT_USAGE.
+ */
+int config_apply_json(struct json_t *root, const char *origin, struct vm_config *cfg);
+/* The config as a --config file would hold it (new reference, NULL on ENOMEM). */
+struct json_t *config_to_json(const struct vm_config *cfg);
+/* Deep copy (@dst is overwritten, not freed). 0 or -ENOMEM. */
+int config_copy(struct vm_config *dst, const struct vm_config *src);
+/* Does the config ask for the control API (--api-socket / --api-fd)? */
+bool config_has_api(const struct vm_config *cfg);
 
 #endif

@@ -31,6 +31,8 @@ struct event_loop {
 	 * another thread waits for a running handler to finish.
 	 */
 	pthread_mutex_t lock;
+	pthread_cond_t resume; /* signalled when `paused` clears or the loop stops */
+	bool paused, stopping;
 	struct event_source src[EVENT_LOOP_MAX];
 };
 
@@ -42,6 +44,7 @@ struct event_loop *event_loop_create(void)
 	if (!l)
 		return NULL;
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->resume, NULL);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->epfd < 0 || l->stop_efd < 0 ||
@@ -117,6 +120,8 @@ static void *event_loop_thread(void *arg)
 			return NULL;
 		}
 		pthread_mutex_lock(&l->lock);
+		while (l->paused && !l->stopping)
+			pthread_cond_wait(&l->resume, &l->lock);
 		for (int i = 0; i < n; i++) {
 			uint32_t idx = evs[i].data.u32;
 
@@ -144,12 +149,32 @@ int event_loop_start(struct event_loop *l)
 	return 0;
 }
 
+void event_loop_pause(struct event_loop *l)
+{
+	/* The loop holds the lock while it dispatches: taking it waits for a running handler. */
+	pthread_mutex_lock(&l->lock);
+	l->paused = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void event_loop_resume(struct event_loop *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->paused = false;
+	pthread_cond_broadcast(&l->resume);
+	pthread_mutex_unlock(&l->lock);
+}
+
 void event_loop_destroy(struct event_loop *l)
 {
 	uint64_t one = 1;
 
 	if (!l)
 		return;
+	pthread_mutex_lock(&l->lock);
+	l->stopping = true;
+	pthread_cond_broadcast(&l->resume);
+	pthread_mutex_unlock(&l->lock);
 	if (l->started) {
 		if (write(l->stop_efd, &one, sizeof(one)) < 0)
 			log_warn("device event loop: stop: %s", strerror(errno));
@@ -160,5 +185,6 @@ void event_loop_destroy(struct event_loop *l)
 	if (l->stop_efd >= 0)
 		close(l->stop_efd);
 	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->resume);
 	free(l);
 }

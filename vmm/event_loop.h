@@ -20,6 +20,12 @@ int event_loop_add(struct event_loop *l, int fd, uint32_t events, event_handler_
 /* Stops watching @fd; after return the handler is not running and won't run again. */
 int event_loop_del(struct event_loop *l, int fd);
 int event_loop_start(struct event_loop *l);
+/*
+ * Quiesces the loop: after return no handler runs until event_loop_resume
+ * (events that arrive meanwhile are handled then). Any thread but the loop's.
+ */
+void event_loop_pause(struct event_loop *l);
+void event_loop_resume(struct event_loop *l);
 /* Stops the thread (if started) and frees the loop. */
 void event_loop_destroy(struct event_loop *l);
 

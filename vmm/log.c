@@ -63,6 +63,14 @@ int log_parse_level(const char *s)
 	return -1;
 }
 
+/* Per thread: the control API quotes the main thread's boot failure in its reply. */
+static __thread char last_error[512];
+
+const char *log_last_error(void)
+{
+	return last_error;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const tags[] = { "error", "warn", "info", "debug" };
@@ -70,6 +78,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (level == LOG_ERROR) {
+		va_start(ap, fmt);
+		vsnprintf(last_error, sizeof(last_error), fmt, ap);
+		va_end(ap);
+	}
 	if (level > current_level)
 		return;
 	if (level == LOG_WARN) {

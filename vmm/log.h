@@ -10,6 +10,9 @@ enum log_level log_get_level(void);
 /* Parses "error", "warn", "info", "debug"; returns -1 on anything else. */
 int log_parse_level(const char *s);
 
+/* The last error line this thread logged (without "kite: error: "), "" if none. */
+const char *log_last_error(void);
+
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "devices/legacy/legacy.h"
+#include "vmm/api/api.h"
 #include "vmm/arch.h"
 #include "vmm/builder.h"
 #include "vmm/exitcode.h"
@@ -242,7 +243,19 @@ static void main_loop_destroy(struct main_loop *l)
 		close(l->epfd);
 }
 
-int kite_run(const struct vm_config *cfg, const char **reason)
+/* Stopping signals go to the main thread's signalfd; SIGUSR1 kicks vCPUs. */
+static void kite_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGQUIT);
+}
+
+/* Runs the VM of @cfg; *@booted tells whether it got as far as running (for the API). */
+static int kite_run_vm(const struct vm_config *cfg, struct api *api, bool *booted,
+		       const char **reason)
 {
 	const char *kvm_path = getenv("KITE_KVM_DEVICE");
 	struct uart8250 *uart = NULL;
@@ -267,16 +280,13 @@ int kite_run(const struct vm_config *cfg, const char **reason)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Blocked before any thread exists, so only the signalfd ever sees them. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGQUIT);
+	kite_signals(&sigs);
 	sigaddset(&sigs, SIGUSR1); /* vCPU threads unblock it for the KVM_RUN kick */
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	sigdelset(&sigs, SIGUSR1);
 
 	ret = vm_create(&vm, cfg, kvm_path ? kvm_path : "/dev/kvm");
+	api_attach_events(api, &vm);
 	if (!ret)
 		ret = vm_build(&vm, serial_fd, &uart);
 	if (!ret && main_loop_init(&loop, &vm, uart, &sigs)) {
@@ -290,18 +300,57 @@ int kite_run(const struct vm_config *cfg, const char **reason)
 	if (cfg->serial == SERIAL_STDIO)
 		terminal_raw();
 	ret = vm_start(&vm);
-	if (!ret)
+	if (!ret) {
+		*booted = true;
+		api_boot_done(api, &vm, 0);
 		main_loop_run(&loop);
+	}
+	api_vm_stopping(api);
 	vm_join(&vm);
 	terminal_restore();
 	ret = vm.exit_code;
 	*reason = vm.exit_reason ? vm.exit_reason : "status";
 out:
+	api_vm_stopping(api);
 	main_loop_destroy(&loop);
 	vm_destroy(&vm);
 	if (serial_fd > STDERR_FILENO)
 		close(serial_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+int kite_run(const struct vm_config *cfg, const char **reason)
+{
+	struct api *api = NULL;
+	bool booted = false;
+	sigset_t sigs, old;
+	int ret;
+
+	if (config_has_api(cfg)) {
+		/* The API thread must not take the stopping signals either. */
+		signal(SIGPIPE, SIG_IGN);
+		kite_signals(&sigs);
+		sigaddset(&sigs, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &sigs, &old);
+		sigdelset(&sigs, SIGUSR1);
+		ret = api_start(&api, cfg);
+		if (!ret && !cfg->kernel)
+			ret = api_wait_boot(api, &sigs, &cfg, reason);
+		else if (ret)
+			*reason = kite_exit_name(ret);
+		if (ret) {
+			api_stop(api, ret, *reason);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			return ret;
+		}
+	}
+	ret = kite_run_vm(cfg, api, &booted, reason);
+	if (!booted)
+		api_boot_done(api, NULL, ret);
+	api_stop(api, ret, *reason);
+	if (api)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
 
@@ -311,6 +360,10 @@ int kite_main(int argc, char **argv, const char **reason)
 	struct vm_config cfg;
 	int ret;
 
+	if (argc >= 2 && !strcmp(argv[1], "ctl")) {
+		*reason = NULL; /* a client, not a VM: no exit line */
+		return api_ctl_main(argc - 2, argv + 2);
+	}
 	config_init(&cfg);
 	*reason = "usage";
 	ret = cli_parse(argc, argv, &cfg, &cmd);

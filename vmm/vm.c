@@ -84,6 +84,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 	vm->ncpus = cfg->cpus;
 	clock_gettime(CLOCK_MONOTONIC, &vm->start_mono);
 	pthread_mutex_init(&vm->exit_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	aml_buf_init(&vm->sb_aml);
@@ -207,6 +209,10 @@ void vm_request_exit(struct vm *vm, int code, const char *reason)
 	pthread_mutex_unlock(&vm->exit_lock);
 	if (!first)
 		return;
+	/* Parked vCPUs and a waiting vm_pause must see it. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	if (write(vm->exit_efd, &one, sizeof(one)) < 0)
 		log_warn("exit eventfd: %s", strerror(errno));
 	/* Kick every vCPU out of KVM_RUN; immediate_exit covers a vCPU about to enter it. */
@@ -289,6 +295,94 @@ static void log_startup_cost(struct vcpu *v)
 		 (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, vm_elapsed_ms(v->vm));
 }
 
+static void vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	/* vm_pause set it to get us out of KVM_RUN; an exit request sets `exiting` first. */
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	vm->nparked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE) && !vm_is_exiting(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nparked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+static void vcpu_kick_all(struct vm *vm)
+{
+	for (unsigned int i = 0; vm->vcpus && i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		if (v->thread_started && !pthread_equal(v->thread, pthread_self()))
+			pthread_kill(v->thread, KVM_KICK_SIGNAL);
+	}
+}
+
+int vm_pause(struct vm *vm)
+{
+	unsigned int nstarted = 0;
+	int ret = 0;
+
+	for (unsigned int i = 0; vm->vcpus && i < vm->ncpus; i++)
+		nstarted += vm->vcpus[i].thread_started;
+	__atomic_store_n(&vm->pause_req, true, __ATOMIC_RELEASE);
+	vcpu_kick_all(vm);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->nparked < nstarted && !vm_is_exiting(vm)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		/* Re-kick on a timeout: a vCPU may have re-entered KVM_RUN before the flag. */
+		if (pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &ts) == ETIMEDOUT) {
+			pthread_mutex_unlock(&vm->pause_lock);
+			vcpu_kick_all(vm);
+			pthread_mutex_lock(&vm->pause_lock);
+		}
+	}
+	if (vm_is_exiting(vm))
+		ret = -ESHUTDOWN;
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (ret) {
+		__atomic_store_n(&vm->pause_req, false, __ATOMIC_RELEASE);
+		return ret;
+	}
+	event_loop_pause(vm->devloop);
+	return 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	event_loop_resume(vm->devloop);
+	pthread_mutex_lock(&vm->pause_lock);
+	__atomic_store_n(&vm->pause_req, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vm_add_device(struct vm *vm, const char *name, int pci_slot, struct dev_metrics *m)
+{
+	if (vm->ndevices == VM_MAX_DEVICES)
+		return -ENOSPC;
+	vm->devices[vm->ndevices++] = (struct vm_device){ .name = name, .pci_slot = pci_slot,
+							  .metrics = m };
+	return 0;
+}
+
+void vm_notify(struct vm *vm, enum vm_event ev)
+{
+	if (vm->event_fn)
+		vm->event_fn(vm->event_opaque, ev);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -305,7 +399,13 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		log_startup_cost(v);
 	while (!vm_is_exiting(vm)) {
-		int ret = ioctl(v->fd, KVM_RUN, 0);
+		int ret;
+
+		if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE)) {
+			vcpu_park(v);
+			continue;
+		}
+		ret = ioctl(v->fd, KVM_RUN, 0);
 
 		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -463,5 +563,7 @@ void vm_destroy(struct vm *vm)
 		free((void *)vm->acpi_extra[--vm->nacpi_extra].data);
 	vm_irq_routes_free(vm);
 	pthread_mutex_destroy(&vm->exit_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
 }

@@ -19,6 +19,7 @@
 
 struct kvm_run;
 struct vm;
+struct dev_metrics;
 struct irq_routes;
 struct event_loop;
 struct dma_provider;
@@ -38,6 +39,18 @@ struct vm_cleanup {
 };
 
 #define VM_MAX_CLEANUPS 64
+
+/* A device the control API lists (`info`, `metrics`). */
+struct vm_device {
+	const char *name;	     /* the device's own, lives as long as the VM */
+	int pci_slot;		     /* bus 0 slot, function 0; -1: not on PCI */
+	struct dev_metrics *metrics; /* may be NULL */
+};
+
+#define VM_MAX_DEVICES 32
+
+/* What the VM tells the control API about, from any thread. */
+enum vm_event { VM_EVENT_BOOT, VM_EVENT_PANIC };
 
 struct vm {
 	const struct vm_config *cfg;
@@ -75,6 +88,24 @@ struct vm {
 
 	struct timespec start_mono; /* when kite started, for boot timing */
 
+	/* Devices for the control API, in creation order. */
+	struct vm_device devices[VM_MAX_DEVICES];
+	unsigned int ndevices;
+
+	/* Set before vm_start; called on the thread where the event happens. */
+	void (*event_fn)(void *opaque, enum vm_event ev);
+	void *event_opaque;
+
+	/* Presses the guest's power button (ACPI GED), if the platform has one. 0 or -errno. */
+	int (*power_button)(void *opaque);
+	void *power_button_opaque;
+
+	/* vm_pause: vCPUs park at the top of their run loop until vm_resume. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_req;
+	unsigned int nparked;
+
 	pthread_mutex_t exit_lock;
 	bool exiting;
 	int exit_code;
@@ -110,6 +141,18 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
  * ignored. Safe from any thread, including vCPU threads.
  */
 void vm_request_exit(struct vm *vm, int code, const char *reason);
+
+/*
+ * Stops every vCPU (parked outside KVM_RUN) and quiesces the device event
+ * loop; returns once they are stopped. 0, or -ESHUTDOWN if the VM is exiting.
+ * vm_resume undoes it. Both from one control thread, never a vCPU thread.
+ */
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+/* Lists a device for the control API. 0 or -ENOSPC. */
+int vm_add_device(struct vm *vm, const char *name, int pci_slot, struct dev_metrics *m);
+/* Reports @ev to vm->event_fn, if any. */
+void vm_notify(struct vm *vm, enum vm_event ev);
 
 /* Milliseconds of wall time since kite started. */
 double vm_elapsed_ms(const struct vm *vm);

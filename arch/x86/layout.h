@@ -36,5 +36,6 @@
 #define X86_BOOT_TIMER_PORT 0x509
 #define X86_PM_SLEEP_CTL_PORT 0x600
 #define X86_PM_SLEEP_STS_PORT 0x601
+#define X86_GED_GSI 5			/* ACPI GED power button, edge, active-high */
 
 #endif

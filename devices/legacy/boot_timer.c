@@ -17,9 +17,10 @@ static void boot_timer_write(void *opaque, uint64_t off, const uint8_t *data, ui
 	struct boot_timer *t = opaque;
 	double ms = vm_elapsed_ms(t->vm);
 
-	if (__atomic_exchange_n(&t->fired, 1, __ATOMIC_SEQ_CST) == 0)
+	if (__atomic_exchange_n(&t->fired, 1, __ATOMIC_SEQ_CST) == 0) {
 		log_info("boot-timer: %.3f ms from kite start to the guest's write", ms);
-	else
+		vm_notify(t->vm, VM_EVENT_BOOT);
+	} else
 		log_debug("boot-timer: another write at %.3f ms", ms);
 }
 

@@ -31,5 +31,7 @@ int debug_exit_init(struct vm *vm, uint16_t port);
 int pvpanic_init(struct vm *vm, uint16_t port);
 int boot_timer_init(struct vm *vm, uint16_t port);
 int acpi_pm_init(struct vm *vm, uint16_t sleep_ctl_port, uint16_t sleep_sts_port);
+/* ACPI GED power button on edge-triggered @gsi; sets vm->power_button. */
+int ged_init(struct vm *vm, uint32_t gsi);
 
 #endif

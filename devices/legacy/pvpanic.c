@@ -27,6 +27,7 @@ static void pvpanic_write(void *opaque, uint64_t off, const uint8_t *data, uint3
 
 	if (data[0] & PVPANIC_PANICKED) {
 		log_info("guest reported a panic through pvpanic");
+		vm_notify(vm, VM_EVENT_PANIC);
 		vm_request_exit(vm, KITE_EXIT_PANIC, "panic");
 	} else if (data[0] & PVPANIC_CRASH_LOADED) {
 		log_info("guest reported a crash handled by its crash kernel");

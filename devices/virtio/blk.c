@@ -116,6 +116,7 @@ static uint8_t blk_transfer(struct virtio_blk *b, struct vq_elem *e, uint64_t se
 			 write ? "write" : "read", len, (unsigned long long)sector, strerror(-r));
 		return VIRTIO_BLK_S_IOERR;
 	}
+	metric_add(write ? &b->vdev.metrics.bytes_from_guest : &b->vdev.metrics.bytes_to_guest, len);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -165,6 +166,7 @@ static int blk_handle(struct virtio_dev *vdev, struct vq_elem *e)
 	}
 done:
 	iov_from_buf(e->iov + e->nout, e->nin, e->in_len - 1, &status, 1);
+	metric_add(&vdev->metrics.requests, 1);
 	return vq_push(vq, e->head, (uint32_t)(data_in + 1));
 }
 
@@ -191,12 +193,14 @@ static const struct virtio_dev_ops blk_ops = {
 	.destroy = blk_destroy,
 };
 
-static int blk_open(const char *path, bool readonly, uint64_t *size)
+/* Opens @path, or takes @fd (handed in with fd=NAME) when it is >= 0. */
+static int blk_open(const char *path, int fd, bool readonly, uint64_t *size)
 {
 	struct stat st;
-	int fd, err;
+	int err;
 
-	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
 		if (!readonly && (err == EACCES || err == EROFS || err == EPERM))
@@ -229,7 +233,7 @@ fail:
 	return -err;
 }
 
-int virtio_blk_new(const struct guest_mem *mem, const char *path, bool readonly,
+static int blk_new(const struct guest_mem *mem, const char *path, int given_fd, bool readonly,
 		   struct virtio_dev **out)
 {
 	uint64_t features = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
@@ -240,7 +244,7 @@ int virtio_blk_new(const struct guest_mem *mem, const char *path, bool readonly,
 	uint64_t size;
 	int fd, ret;
 
-	fd = blk_open(path, readonly, &size);
+	fd = blk_open(path, given_fd, readonly, &size);
 	if (fd < 0)
 		return fd;
 	b = calloc(1, sizeof(*b));
@@ -275,6 +279,27 @@ int virtio_blk_new(const struct guest_mem *mem, const char *path, bool readonly,
 	}
 	*out = &b->vdev;
 	return 0;
+}
+
+int virtio_blk_new(const struct guest_mem *mem, const char *path, bool readonly,
+		   struct virtio_dev **out)
+{
+	return blk_new(mem, path, -1, readonly, out);
+}
+
+int virtio_blk_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char *label,
+			 bool readonly)
+{
+	struct virtio_dev *vdev;
+	int fl = fcntl(fd, F_GETFL), ret;
+
+	if (fl >= 0 && !readonly && (fl & O_ACCMODE) == O_RDONLY) {
+		log_error("disk %s: opened read-only; use readonly=on", label);
+		close(fd);
+		return -EBADF;
+	}
+	ret = blk_new(&vm->mem, label, fd, readonly, &vdev);
+	return ret ? ret : virtio_pci_attach(vm, bus, vdev);
 }
 
 int virtio_blk_create(struct vm *vm, struct pci_bus *bus, const char *path, bool readonly)

@@ -189,6 +189,8 @@ static void net_rx(struct virtio_net *n)
 			vq->broken = true;
 			break;
 		}
+		metric_add(&n->vdev.metrics.requests, 1);
+		metric_add(&n->vdev.metrics.bytes_to_guest, n->rx_len - NET_HDR_LEN);
 		n->rx_len = 0;
 		budget--;
 	}
@@ -216,6 +218,8 @@ static int net_tx_one(struct virtio_dev *vdev, struct vq_elem *e)
 			VQ_MAX_IOV - 1);
 	if (cnt < 0)
 		goto done;
+	metric_add(&vdev->metrics.requests, 1);
+	metric_add(&vdev->metrics.bytes_from_guest, len - NET_HDR_LEN);
 	while (writev(n->tap_fd, n->tx_iov, cnt + 1) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -383,20 +387,17 @@ static void net_tap_handler(void *opaque, uint32_t events)
 	virtio_net_tap_event(opaque);
 }
 
-int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name,
+static int net_attach(struct vm *vm, struct pci_bus *bus, int fd, const char *tap_name,
 		      const uint8_t *mac)
 {
 	struct virtio_dev *vdev;
 	uint8_t gen[6];
-	int fd, ret;
+	int ret;
 
 	if (!mac) {
 		virtio_net_mac_from_name(tap_name, gen);
 		mac = gen;
 	}
-	fd = tap_open(tap_name);
-	if (fd < 0)
-		return fd;
 	ret = virtio_net_new(&vm->mem, fd, mac, &vdev);
 	if (ret)
 		return ret;
@@ -410,4 +411,44 @@ int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name,
 	if (ret)
 		log_error("tap %s: cannot watch it: %s", tap_name, strerror(-ret));
 	return ret;
+}
+
+int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name,
+		      const uint8_t *mac)
+{
+	int fd = tap_open(tap_name);
+
+	return fd < 0 ? fd : net_attach(vm, bus, fd, tap_name, mac);
+}
+
+int virtio_net_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char *label,
+			 const uint8_t *mac)
+{
+	const short need = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	struct ifreq ifr = { 0 };
+	int hdr = NET_HDR_LEN, fl, err;
+
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
+		err = errno;
+		log_error("net %s: not an attached tap: %s", label, strerror(err));
+		goto fail;
+	}
+	if ((ifr.ifr_flags & need) != need) {
+		err = EINVAL;
+		log_error("net %s: tap %.*s was not opened with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR",
+			  label, IFNAMSIZ, ifr.ifr_name);
+		goto fail;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+		err = errno;
+		log_error("net %s: cannot set up the tap: %s", label, strerror(err));
+		goto fail;
+	}
+	ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+	return net_attach(vm, bus, fd, ifr.ifr_name, mac);
+fail:
+	close(fd);
+	return -err;
 }

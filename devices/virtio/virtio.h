@@ -21,12 +21,21 @@ struct pci_bus;
 
 /* Raw image (regular file or block device), opened O_RDWR, or O_RDONLY with @readonly. */
 int virtio_blk_create(struct vm *vm, struct pci_bus *bus, const char *path, bool readonly);
+/* The same on an image already opened (fd=NAME), which it owns from now on; @label names it. */
+int virtio_blk_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char *label,
+			 bool readonly);
 /*
  * Attaches to the existing or new tap @tap_name. @mac: 6 bytes, or NULL for
  * a stable locally administered address derived from the tap name.
  */
 int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name,
 		      const uint8_t *mac);
+/*
+ * The same on a tap fd opened by someone else (fd=NAME, IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR), which it owns from now on; @label names it in messages.
+ */
+int virtio_net_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char *label,
+			 const uint8_t *mac);
 /*
  * hvc0: guest output is written to @out_fd, input read from @in_fd (-1: no
  * input). The fds stay the caller's (not closed). Input is read only when

@@ -78,8 +78,10 @@ bool virtio_dev_running(const struct virtio_dev *vdev)
 static void signal_vector(struct virtio_dev *vdev, uint16_t vector)
 {
 	/* No INTx: an unmapped event (NO_VECTOR) is simply not delivered. */
-	if (vector != VIRTIO_NO_VECTOR && vdev->signal)
+	if (vector != VIRTIO_NO_VECTOR && vdev->signal) {
+		metric_add(&vdev->metrics.interrupts, 1);
 		vdev->signal(vdev, vector);
+	}
 }
 
 void virtio_dev_needs_reset(struct virtio_dev *vdev)

@@ -19,6 +19,7 @@
 
 #include "devices/virtio/virtqueue.h"
 #include "vmm/dma.h"
+#include "vmm/metrics.h"
 
 /* Device status (2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE 0x01
@@ -98,6 +99,7 @@ struct virtio_dev {
 	uint16_t nvec; /* MSI-X vectors the transport provides; vectors >= nvec read NO_VECTOR */
 	unsigned int warnings; /* guest-triggered log lines so far, see virtio_guest_log_level */
 	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
+	struct dev_metrics metrics; /* for the control API's `metrics` */
 
 	/* Device-specific configuration, little-endian, read-only for the driver. */
 	uint8_t *config;

@@ -300,6 +300,8 @@ int virtio_pci_attach(struct vm *vm, struct pci_bus *bus, struct virtio_dev *vde
 		q->watched = true;
 	}
 	ret = pci_bus_add(bus, &t->pci);
+	if (!ret)
+		vm_add_device(vm, vdev->name, (int)t->pci.slot, &vdev->metrics);
 	/* It names the full slot table or window itself; the rest is ours to say. */
 	if (ret && ret != -ENOSPC)
 		log_error("%s: cannot add to the PCI bus: %s", vdev->name, strerror(-ret));
