@@ -571,6 +571,73 @@ int host_iommu_vdevice_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t 
 	return 0;
 }
 
+int host_iommu_veventq_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t type,
+			     uint32_t depth, uint32_t *veventq_id, int *veventq_fd)
+{
+	struct iommu_veventq_alloc cmd = {
+	    .size = sizeof(cmd),
+	    .viommu_id = viommu_id,
+	    .type = type,
+	    .veventq_depth = depth,
+	};
+	int ret;
+
+	if (h->viommu == HOST_IOMMU_FEATURE_ABSENT)
+		return -ENOTTY;
+	ret = hio(h, IOMMU_VEVENTQ_ALLOC, &cmd);
+	if (ret == -ENOTTY) {
+		log_info("iommufd: kernel has no IOMMU_VEVENTQ_ALLOC (before 6.15); no vIOMMU "
+			 "event forwarding");
+		return ret;
+	}
+	if (ret < 0) {
+		log_error("iommufd: vEVENTQ alloc (vIOMMU %u, type %#x, depth %u): %s", viommu_id,
+			  type, depth, strerror(-ret));
+		return ret;
+	}
+	*veventq_id = cmd.out_veventq_id;
+	*veventq_fd = (int)cmd.out_veventq_fd;
+	return 0;
+}
+
+int host_iommu_vevent_parse(struct host_iommu_vevent_stream *st, const void *buf, size_t len,
+			    uint32_t payload_len, struct host_iommu_vevent *ev)
+{
+	struct iommufd_vevent_header hdr;
+	size_t need = sizeof(hdr);
+
+	memset(ev, 0, sizeof(*ev));
+	if (!len)
+		return 0;
+	if (len < sizeof(hdr))
+		return -EINVAL;
+	memcpy(&hdr, buf, sizeof(hdr));
+	ev->flags = hdr.flags;
+	ev->sequence = hdr.sequence;
+	if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+		/*
+		 * Header only: the queue was full and events were dropped. Its sequence is the
+		 * one the next delivered event carries, so it resynchronises the stream.
+		 */
+		st->overflows++;
+		st->next_seq = hdr.sequence & IOMMU_VEVENT_SEQUENCE_MAX;
+		st->seq_known = true;
+		return (int)need;
+	}
+	need += payload_len;
+	if (len < need)
+		return -EINVAL;
+	if (st->seq_known && hdr.sequence != st->next_seq) {
+		/* Counted modulo the kernel's wrap at INT_MAX. */
+		ev->gap = (hdr.sequence - st->next_seq) & IOMMU_VEVENT_SEQUENCE_MAX;
+		st->lost += ev->gap;
+	}
+	st->next_seq = (hdr.sequence + 1) & IOMMU_VEVENT_SEQUENCE_MAX;
+	st->seq_known = true;
+	ev->data = (const uint8_t *)buf + sizeof(hdr);
+	return (int)need;
+}
+
 /* VFIO cdev ioctls go to the device fd, not the iommufd, through the same hook. */
 static int vfio_io(struct host_iommu *h, int dev_fd, unsigned long request, void *arg)
 {

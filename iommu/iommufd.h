@@ -13,6 +13,7 @@
 #define KITE_IOMMU_IOMMUFD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "iommu/uapi.h"
@@ -148,6 +149,40 @@ int host_iommu_viommu_alloc(struct host_iommu *h, uint32_t dev_id, uint32_t nest
 			    uint32_t type, uint32_t *viommu_id);
 int host_iommu_vdevice_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t dev_id,
 			     uint64_t virt_id, uint32_t *vdevice_id);
+
+/* ---- vEVENTQ (v6.15+) ---- */
+
+/*
+ * Event queue on @viommu_id for events of @type, holding up to @depth events. *@veventq_fd is
+ * read() for records (header + @type's payload). -ENOTTY (logged at info) on kernels before
+ * 6.15; h->viommu is left alone since 6.13/6.14 have vIOMMUs without event queues.
+ */
+int host_iommu_veventq_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t type,
+			     uint32_t depth, uint32_t *veventq_id, int *veventq_fd);
+
+/* Reader state across read() calls: the sequence the next event should carry. */
+struct host_iommu_vevent_stream {
+	uint32_t next_seq;
+	bool seq_known;	  /* false until the first record */
+	uint64_t lost;	  /* events known to be lost so far (0 if only "some" is known) */
+	uint64_t overflows; /* LOST_EVENTS records seen */
+};
+
+struct host_iommu_vevent {
+	uint32_t flags;	   /* IOMMU_VEVENTQ_FLAG_* from the header */
+	uint32_t sequence;
+	const void *data;  /* the payload; NULL for a LOST_EVENTS record */
+	uint32_t gap;	   /* events missing right before this record (sequence jump) */
+};
+
+/*
+ * Parses the record at the start of @buf (@len bytes, as read() returned them); @payload_len is
+ * the event size of the queue's type. Returns the bytes consumed (> 0), 0 when @len is 0, or
+ * -EINVAL when the record is truncated. A sequence jump or a LOST_EVENTS record is reported in
+ * @ev and counted in @st, never as an error: the caller tells the guest its queue overflowed.
+ */
+int host_iommu_vevent_parse(struct host_iommu_vevent_stream *st, const void *buf, size_t len,
+			    uint32_t payload_len, struct host_iommu_vevent *ev);
 
 /* ---- VFIO device cdev ---- */
 

@@ -64,11 +64,13 @@ enum {
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
 #define IOMMU_VIOMMU_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)
 #define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
+#define IOMMU_VEVENTQ_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)
 
 _Static_assert(IOMMU_DESTROY == 0x3b80, "IOMMU_DESTROY value");
 _Static_assert(IOMMU_IOAS_MAP == 0x3b85, "IOMMU_IOAS_MAP value");
 _Static_assert(IOMMU_HWPT_INVALIDATE == 0x3b8d, "IOMMU_HWPT_INVALIDATE value");
 _Static_assert(IOMMU_VIOMMU_ALLOC == 0x3b90, "IOMMU_VIOMMU_ALLOC value");
+_Static_assert(IOMMU_VEVENTQ_ALLOC == 0x3b93, "IOMMU_VEVENTQ_ALLOC value");
 
 /* ---- objects and IOAS ---- */
 
@@ -413,6 +415,50 @@ KITE_UAPI_CHECK(iommu_vdevice_alloc, dev_id, 8);
 KITE_UAPI_CHECK(iommu_vdevice_alloc, out_vdevice_id, 12);
 KITE_UAPI_CHECK(iommu_vdevice_alloc, virt_id, 16);
 
+/* ---- vEVENTQ (v6.15; ENOTTY before) ---- */
+
+enum iommu_veventq_type {
+	IOMMU_VEVENTQ_TYPE_DEFAULT = 0,
+	IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1,
+};
+
+struct iommu_veventq_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 viommu_id;
+	__u32 type;
+	__u32 veventq_depth; /* events queued before the kernel starts dropping */
+	__u32 out_veventq_id;
+	__u32 out_veventq_fd;
+	__u32 __reserved;
+};
+KITE_UAPI_SIZE(iommu_veventq_alloc, 32);
+KITE_UAPI_CHECK(iommu_veventq_alloc, viommu_id, 8);
+KITE_UAPI_CHECK(iommu_veventq_alloc, type, 12);
+KITE_UAPI_CHECK(iommu_veventq_alloc, veventq_depth, 16);
+KITE_UAPI_CHECK(iommu_veventq_alloc, out_veventq_id, 20);
+KITE_UAPI_CHECK(iommu_veventq_alloc, out_veventq_fd, 24);
+KITE_UAPI_CHECK(iommu_veventq_alloc, __reserved, 28);
+
+/* A header-only record with this flag means the queue overflowed and events were dropped. */
+#define IOMMU_VEVENTQ_FLAG_LOST_EVENTS (1u << 0)
+
+/* Every record read() returns starts with this; sequence counts 0..INT_MAX, then wraps to 0. */
+struct iommufd_vevent_header {
+	__u32 flags;
+	__u32 sequence;
+};
+KITE_UAPI_SIZE(iommufd_vevent_header, 8);
+KITE_UAPI_CHECK(iommufd_vevent_header, sequence, 4);
+
+#define IOMMU_VEVENT_SEQUENCE_MAX 0x7fffffffu
+
+/* SMMUv3 event record, little endian; the StreamID field holds the vSID. */
+struct iommu_vevent_arm_smmuv3 {
+	__aligned_le64 evt[4];
+};
+KITE_UAPI_SIZE(iommu_vevent_arm_smmuv3, 32);
+
 /* ---- VFIO device cdev (/dev/vfio/devices/vfioN) ---- */
 
 #ifndef VFIO_TYPE
@@ -642,6 +688,14 @@ struct iommu_viommu_invalidate_selftest {
 };
 KITE_UAPI_SIZE(iommu_viommu_invalidate_selftest, 12);
 KITE_UAPI_CHECK(iommu_viommu_invalidate_selftest, cache_id, 8);
+
+/* v6.15+ mock vEVENTQ: IOMMU_TEST_OP_TRIGGER_VEVENT queues one of these (the vDEVICE's id). */
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeefu
+
+struct iommu_viommu_event_selftest {
+	__u32 virt_id;
+};
+KITE_UAPI_SIZE(iommu_viommu_event_selftest, 4);
 
 #undef KITE_UAPI_CHECK
 #undef KITE_UAPI_SIZE

@@ -45,6 +45,7 @@ struct fake_kernel {
 	uint32_t hw_type;
 	uint8_t hw_payload[64];
 	uint32_t hw_len;
+	struct iommu_veventq_alloc last_veventq;
 };
 
 static struct fake_kernel fk;
@@ -129,6 +130,11 @@ static int fake_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 		return 0;
 	case IOMMU_VDEVICE_ALLOC:
 		((struct iommu_vdevice_alloc *)arg)->out_vdevice_id = 12;
+		return 0;
+	case IOMMU_VEVENTQ_ALLOC:
+		k->last_veventq = *(struct iommu_veventq_alloc *)arg;
+		((struct iommu_veventq_alloc *)arg)->out_veventq_id = 13;
+		((struct iommu_veventq_alloc *)arg)->out_veventq_fd = 44;
 		return 0;
 	case VFIO_DEVICE_BIND_IOMMUFD:
 		((struct vfio_device_bind_iommufd *)arg)->out_devid = 5;
@@ -660,4 +666,162 @@ Test(iommufd_map, corrupt_region_count_refused)
 	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), -EINVAL);
 	cr_assert_eq(fk.calls[NR(IOMMU_IOAS_IOVA_RANGES)], 0);
 	cr_assert_eq(fk.nmaps, 0);
+}
+
+/* ---- vEVENTQ ---- */
+
+TestSuite(iommufd_veventq, .init = setup, .fini = teardown);
+
+Test(iommufd_veventq, alloc_arguments_and_outputs)
+{
+	uint32_t id = 0;
+	int fd = -1;
+
+	cr_assert_eq(host_iommu_veventq_alloc(&h, 11, IOMMU_VEVENTQ_TYPE_SELFTEST, 8, &id, &fd), 0);
+	cr_assert_eq(fk.size_seen[NR(IOMMU_VEVENTQ_ALLOC)], 32);
+	cr_assert_eq(fk.last_veventq.viommu_id, 11);
+	cr_assert_eq(fk.last_veventq.type, IOMMU_VEVENTQ_TYPE_SELFTEST);
+	cr_assert_eq(fk.last_veventq.veventq_depth, 8);
+	cr_assert_eq(fk.last_veventq.flags, 0);
+	cr_assert_eq(fk.last_veventq.__reserved, 0);
+	cr_assert_eq(id, 13);
+	cr_assert_eq(fd, 44);
+}
+
+Test(iommufd_veventq, enotty_and_errors_leave_outputs_alone)
+{
+	uint32_t id = 0x5555;
+	int fd = -7;
+
+	fk.fail[NR(IOMMU_VEVENTQ_ALLOC)] = -ENOTTY;
+	cr_assert_eq(host_iommu_veventq_alloc(&h, 11, 1, 8, &id, &fd), -ENOTTY);
+	/* A 6.13/6.14 kernel has vIOMMUs but no event queues: the vIOMMU state is kept. */
+	cr_assert_eq(h.viommu, HOST_IOMMU_FEATURE_UNKNOWN);
+	fk.fail[NR(IOMMU_VEVENTQ_ALLOC)] = -EEXIST;
+	cr_assert_eq(host_iommu_veventq_alloc(&h, 11, 1, 8, &id, &fd), -EEXIST);
+	cr_assert_eq(id, 0x5555);
+	cr_assert_eq(fd, -7);
+}
+
+Test(iommufd_veventq, no_ioctl_once_viommu_known_absent)
+{
+	uint32_t id;
+	int fd;
+
+	fk.fail[NR(IOMMU_VIOMMU_ALLOC)] = -ENOTTY;
+	cr_assert_eq(host_iommu_probe_viommu(&h), HOST_IOMMU_FEATURE_ABSENT);
+	cr_assert_eq(host_iommu_veventq_alloc(&h, 11, 1, 8, &id, &fd), -ENOTTY);
+	cr_assert_eq(fk.calls[NR(IOMMU_VEVENTQ_ALLOC)], 0);
+}
+
+/* Appends one record (header + payload) to @buf at @off; returns the new offset. */
+static size_t put_rec(uint8_t *buf, size_t off, uint32_t flags, uint32_t seq, uint32_t virt_id,
+		      bool payload)
+{
+	struct iommufd_vevent_header hdr = {.flags = flags, .sequence = seq};
+	struct iommu_viommu_event_selftest ev = {.virt_id = virt_id};
+
+	memcpy(buf + off, &hdr, sizeof(hdr));
+	off += sizeof(hdr);
+	if (payload) {
+		memcpy(buf + off, &ev, sizeof(ev));
+		off += sizeof(ev);
+	}
+	return off;
+}
+
+Test(iommufd_veventq, parse_consecutive_records)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	struct iommu_viommu_event_selftest p;
+	uint8_t buf[64] = {0};
+	size_t len = 0, off = 0;
+	int n;
+
+	len = put_rec(buf, len, 0, 0, 0x99, true);
+	len = put_rec(buf, len, 0, 1, 0x98, true);
+	n = host_iommu_vevent_parse(&st, buf, len, sizeof(p), &ev);
+	cr_assert_eq(n, 12);
+	cr_assert_eq(ev.sequence, 0);
+	cr_assert_not_null(ev.data);
+	memcpy(&p, ev.data, sizeof(p));
+	cr_assert_eq(p.virt_id, 0x99);
+	off += (size_t)n;
+	n = host_iommu_vevent_parse(&st, buf + off, len - off, sizeof(p), &ev);
+	cr_assert_eq(n, 12);
+	memcpy(&p, ev.data, sizeof(p));
+	cr_assert_eq(p.virt_id, 0x98);
+	cr_assert_eq(ev.gap, 0);
+	cr_assert_eq(st.lost, 0);
+	cr_assert_eq(st.next_seq, 2);
+	off += (size_t)n;
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf + off, len - off, sizeof(p), &ev), 0);
+}
+
+Test(iommufd_veventq, sequence_gap_counts_lost_events)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+
+	put_rec(buf, 0, 0, 5, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 0, "the first record sets the baseline");
+	put_rec(buf, 0, 0, 9, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 3);
+	cr_assert_eq(st.lost, 3);
+}
+
+Test(iommufd_veventq, sequence_wraps_at_int_max)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+
+	put_rec(buf, 0, 0, IOMMU_VEVENT_SEQUENCE_MAX, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(st.next_seq, 0);
+	put_rec(buf, 0, 0, 0, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 0);
+	/* A jump across the wrap: MAX-1 then 1 misses MAX and 0. */
+	st.next_seq = IOMMU_VEVENT_SEQUENCE_MAX - 1;
+	put_rec(buf, 0, 0, 1, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 3);
+}
+
+Test(iommufd_veventq, lost_events_record_is_header_only_and_resyncs)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+	size_t len;
+
+	put_rec(buf, 0, 0, 0, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	len = put_rec(buf, 0, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 7, 0, false);
+	len = put_rec(buf, len, 0, 7, 2, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, len, 4, &ev), 8);
+	cr_assert_eq(ev.flags, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
+	cr_assert_null(ev.data);
+	cr_assert_eq(st.overflows, 1);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf + 8, len - 8, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 0, "the LOST record already accounts for the jump");
+	cr_assert_eq(st.next_seq, 8);
+}
+
+Test(iommufd_veventq, truncated_records_refused)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+
+	put_rec(buf, 0, 0, 0, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 7, 4, &ev), -EINVAL);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 11, 4, &ev), -EINVAL);
+	cr_assert_eq(st.seq_known, false, "a refused record does not move the stream");
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 40, 32, &ev), 40);
 }
