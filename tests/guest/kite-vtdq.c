@@ -15,7 +15,8 @@
  *                      (one IQT write) and poll until every wait of the doorbell has its status
  *                      word, FSTS.IQE is set, or the timeout passes
  *   fix                recover from IQE as Linux does: overwrite the descriptor at IQH with a
- *                      fresh wait, clear FSTS.IQE, poll until every outstanding wait is signalled
+ *                      fresh wait, clear FSTS.IQE, write IQT again (same tail), poll until every
+ *                      wait of the stopped doorbell is signalled
  *   regs               print FSTS, IQH, IQT, IQER
  *
  * ITEM is [N*]KIND[:DID]: piotlb (PASID-based IOTLB, page-selective, PASID 0, one 4 KiB page at
@@ -427,10 +428,15 @@ static void report(struct vtdq *q, const char *what, unsigned int first, unsigne
 	unsigned int rel = (iqh_slot + q->nslots - first) % q->nslots;
 	struct slot *at = &q->slots[iqh_slot];
 
-	printf("VTDQ %s=%u descs=%u result=%s iqh=%u at=%s:%u waits=%u/%u signalled=%s "
+	char at_text[32] = "-";
+
+	/* Only a stopped queue's head names a descriptor; otherwise it is the free tail. */
+	if (rel < count)
+		snprintf(at_text, sizeof(at_text), "%s:%u", kind_names[at->kind], at->did);
+	printf("VTDQ %s=%u descs=%u result=%s iqh=%u at=%s waits=%u/%u signalled=%s "
 	       "fsts=0x%x iqer=0x%llx\n",
-	       what, q->doorbell, count, result, rel, kind_names[at->kind], at->did, done, nw,
-	       nw ? sig : "-", fsts, (unsigned long long)rd64(q, REG_IQER));
+	       what, q->doorbell, count, result, rel, at_text, done, nw, nw ? sig : "-", fsts,
+	       (unsigned long long)rd64(q, REG_IQER));
 	fflush(stdout);
 	if (!strcmp(result, "iqe")) {
 		q->db_first = first;
@@ -497,6 +503,11 @@ static int step_fix(struct vtdq *q)
 	put_desc(q, slot, qw0, qw1);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	wr32(q, REG_FSTS, FSTS_IQE);
+	/*
+	 * Ring again with the unchanged tail, as Linux's resubmission does: a unit that resumes
+	 * on the IQE clear has nothing new to fetch, one that waits for a doorbell (QEMU) gets it.
+	 */
+	wr32(q, REG_IQT, q->tail * q->dw);
 	report(q, "fix", q->db_first, q->db_count);
 	return 0;
 }
