@@ -76,6 +76,20 @@ struct acpi_mcfg_entry {
  */
 int acpi_build_mcfg(const struct acpi_mcfg_entry *e, size_t n, uint8_t *buf, size_t cap);
 
+/* DMAR (acpi/dmar.c): one DRHD at @base with one PCI-endpoint scope per source id. */
+#define ACPI_DMAR_MAX_SCOPES 256
+struct acpi_dmar_cfg {
+	uint64_t base;		/* register page, 4 KiB aligned, non-zero */
+	uint16_t segment;
+	unsigned int haw;	/* host address width in bits (39, 48) */
+	const uint16_t *sids;	/* bus << 8 | devfn, each a PCI endpoint */
+	size_t nsids;
+};
+
+size_t acpi_dmar_len(size_t nsids);
+/* Returns the table length, -ENOSPC (nothing written) or -EINVAL (bad @cfg). */
+int acpi_build_dmar(const struct acpi_dmar_cfg *cfg, uint8_t *buf, size_t cap);
+
 /* Fills the standard 36-byte header and later fixes length and checksum. */
 void acpi_table_header(uint8_t *t, const char sig[4], uint8_t revision, uint32_t len);
 /* Sets t[@csum_off] so that the @len bytes at @t sum to zero (any old value ignored). */

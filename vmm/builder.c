@@ -10,6 +10,7 @@
 #include "devices/legacy/legacy.h"
 #include "devices/pci/pci.h"
 #include "devices/virtio/virtio.h"
+#include "iommu/vtd/vtd.h"
 #include "vmm/arch.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
@@ -81,12 +82,53 @@ static int build_pci(struct vm *vm)
 	return 0;
 }
 
+/*
+ * --iommu vtd: the unit exists before any PCI device, so each one gets its DMA space from it
+ * (vm->dma_provider). mode=nested needs a host VT-d that can nest behind a host-backed
+ * device; kite checks that with IOMMU_GET_HW_INFO per device, and a VM without one has none.
+ */
+static int build_iommu(struct vm *vm)
+{
+	const struct iommu_config *c = &vm->cfg->iommu;
+	struct vtd_params p = { .scalable = c->scalable, .aw = c->aw };
+
+	if (c->kind != IOMMU_VTD)
+		return 0;
+	switch (c->mode) {
+	case IOMMU_MODE_NESTED:
+		log_error("--iommu vtd,mode=nested: no device of this VM has a host VT-d that can "
+			  "nest (IOMMU_GET_HW_INFO INTEL_VTD with ECAP.NEST)");
+		return KITE_EXIT_DEVICE;
+	case IOMMU_MODE_SHADOW:
+		p.mode = VTD_MODE_SHADOW;
+		break;
+	default:
+		/* auto without host-backed devices: kite does all DMA, so nothing needs CM. */
+		p.mode = VTD_MODE_EMULATED;
+		if (c->mode == IOMMU_MODE_AUTO)
+			log_info("vtd: mode=auto picks emulated: no host-backed device");
+		break;
+	}
+	return vtd_create(vm, &p) ? 0 : KITE_EXIT_DEVICE;
+}
+
+static int finalize_iommu(struct vm *vm)
+{
+	struct vtd *v = vtd_of_vm(vm);
+
+	return v && vtd_finalize(v) ? KITE_EXIT_DEVICE : 0;
+}
+
 int vm_build(struct vm *vm, int serial_fd, struct uart8250 **uart)
 {
 	int ret = build_legacy(vm, serial_fd, uart);
 
 	if (!ret)
+		ret = build_iommu(vm);
+	if (!ret)
 		ret = build_pci(vm);
+	if (!ret)
+		ret = finalize_iommu(vm);
 	if (!ret)
 		ret = arch_load_guest(vm);
 	if (!ret)

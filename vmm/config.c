@@ -224,6 +224,72 @@ int parse_net(const char *s, struct net_config *n)
 	return ret;
 }
 
+static int iommu_kv(void *ctx, const char *k, const char *v)
+{
+	struct iommu_config *c = ctx;
+
+	if (!strcmp(k, "scalable"))
+		return parse_onoff(v, &c->scalable);
+	if (!strcmp(k, "aw")) {
+		if (strcmp(v, "39") && strcmp(v, "48"))
+			return -EINVAL;
+		c->aw = (unsigned int)atoi(v);
+		return 0;
+	}
+	if (!strcmp(k, "mode")) {
+		static const char *const modes[] = { "auto", "emulated", "shadow", "nested" };
+
+		for (unsigned int i = 0; i < 4; i++) {
+			if (!strcmp(v, modes[i])) {
+				c->mode = (enum iommu_mode)i;
+				return 0;
+			}
+		}
+	}
+	return -EINVAL;
+}
+
+struct iommu_kv_ctx {
+	struct iommu_config c;
+	char bad[64];
+};
+
+static int iommu_kv_named(void *ctx, const char *k, const char *v)
+{
+	struct iommu_kv_ctx *x = ctx;
+	int ret = iommu_kv(&x->c, k, v);
+
+	if (ret)
+		snprintf(x->bad, sizeof(x->bad), "%s=%s", k, v);
+	return ret;
+}
+
+int parse_iommu(const char *s, struct iommu_config *c, const char **bad)
+{
+	static __thread char badbuf[64];
+	struct iommu_kv_ctx x = { .c = { .kind = IOMMU_VTD, .aw = 48 } };
+	const char *rest;
+	char *copy;
+	int ret;
+
+	*bad = s;
+	if (strncmp(s, "vtd", 3) || (s[3] && s[3] != ','))
+		return -EINVAL;
+	rest = s[3] ? s + 4 : "";
+	copy = strdup(rest);
+	if (!copy)
+		return -ENOMEM;
+	ret = *copy ? parse_kv_list(copy, iommu_kv_named, &x) : 0;
+	free(copy);
+	if (ret) {
+		memcpy(badbuf, x.bad, sizeof(badbuf));
+		*bad = badbuf[0] ? badbuf : s;
+		return ret;
+	}
+	*c = x.c;
+	return 0;
+}
+
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	unsigned long v;
@@ -316,6 +382,12 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 	} else if (!strcmp(key, "rng")) {
 		if (parse_onoff(val, &cfg->rng))
 			return usage_error("invalid rng value '%s' (use on or off)", val);
+	} else if (!strcmp(key, "iommu")) {
+		const char *bad;
+
+		if (parse_iommu(val, &cfg->iommu, &bad))
+			return usage_error("invalid --iommu '%s' at '%s' (use vtd[,scalable=on|off]"
+					   "[,aw=39|48][,mode=auto|emulated|shadow|nested])", val, bad);
 	} else if (!strcmp(key, "log-level") || !strcmp(key, "log_level")) {
 		int lvl = log_parse_level(val);
 
@@ -331,7 +403,7 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory",
 					 "cpus",   "serial",  "timeout", "log_level",
 					 "disk",   "net",     "console", "rng",
-					 "hugepages" };
+					 "hugepages", "iommu" };
 
 /* Fills one disk or net entry from a JSON object, field by field (no string re-parsing). */
 static int json_list_object(const char *path, struct vm_config *cfg, const char *key, json_t *obj)
@@ -409,6 +481,43 @@ static int json_apply_list(const char *path, struct vm_config *cfg, const char *
 	return 0;
 }
 
+/* "iommu": {"type": "vtd", "scalable": bool, "aw": 39|48, "mode": "..."}, as the flag. */
+static int json_iommu_object(const char *path, struct vm_config *cfg, json_t *obj)
+{
+	char type[16] = "", fields[96] = "", spec[128];
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach(obj, k, v) {
+		const char *sv = json_is_string(v) ? json_string_value(v) : NULL;
+		int w = -1;
+
+		if (!strcmp(k, "type") && sv && strlen(sv) < sizeof(type))
+			w = snprintf(type, sizeof(type), "%s", sv) < 0 ? -1 : 0;
+		else if (!strcmp(k, "scalable") && json_is_boolean(v))
+			w = snprintf(fields + n, sizeof(fields) - n, ",scalable=%s",
+				     json_is_true(v) ? "on" : "off");
+		else if (!strcmp(k, "aw") && json_is_integer(v))
+			w = snprintf(fields + n, sizeof(fields) - n, ",aw=%lld",
+				     (long long)json_integer_value(v));
+		else if (!strcmp(k, "mode") && sv && strlen(sv) < 16)
+			w = snprintf(fields + n, sizeof(fields) - n, ",mode=%s", sv);
+		if (w < 0 || n + (size_t)w >= sizeof(fields)) {
+			fprintf(stderr, "kite: error: config %s: 'iommu.%s' is unknown or has a bad "
+				"value\n", path, k);
+			return KITE_EXIT_USAGE;
+		}
+		n += (size_t)w;
+	}
+	if (!type[0]) {
+		fprintf(stderr, "kite: error: config %s: 'iommu' entry needs 'type'\n", path);
+		return KITE_EXIT_USAGE;
+	}
+	snprintf(spec, sizeof(spec), "%s%s", type, fields);
+	return config_apply(cfg, "iommu", spec);
+}
+
 int config_load_json(const char *path, struct vm_config *cfg)
 {
 	json_error_t jerr;
@@ -437,6 +546,12 @@ int config_load_json(const char *path, struct vm_config *cfg)
 			fprintf(stderr, "kite: error: config %s: unknown key '%s'\n", path, key);
 			ret = KITE_EXIT_USAGE;
 			break;
+		}
+		if (!strcmp(key, "iommu") && json_is_object(val)) {
+			ret = json_iommu_object(path, cfg, val);
+			if (ret)
+				break;
+			continue;
 		}
 		if (!strcmp(key, "disk") || !strcmp(key, "net")) {
 			ret = json_apply_list(path, cfg, key, val);
@@ -476,6 +591,7 @@ void cli_usage(FILE *out)
 	      "                [--log-level error|warn|info|debug] [--config FILE]\n"
 	      "                [--disk path=FILE[,readonly=on]]... [--net tap=NAME[,mac=MAC]]...\n"
 	      "                [--console serial|virtio] [--rng] [--hugepages]\n"
+	      "                [--iommu vtd[,scalable=on|off][,aw=39|48][,mode=MODE]]\n"
 	      "       kite --help | --version\n"
 	      "\n"
 	      "SIZE is a number with an optional K, M, G or T suffix (no suffix: MiB).\n"
@@ -505,6 +621,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		{ "console", required_argument, NULL, 'C' },
 		{ "rng", no_argument, NULL, 'r' },
 		{ "hugepages", no_argument, NULL, 'H' },
+		{ "iommu", required_argument, NULL, 'I' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },

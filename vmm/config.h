@@ -34,6 +34,17 @@ struct net_config {
 	bool has_mac;
 };
 
+/* --iommu vtd[,scalable=on|off][,aw=39|48][,mode=auto|emulated|shadow|nested] */
+enum iommu_kind { IOMMU_NONE = 0, IOMMU_VTD };
+enum iommu_mode { IOMMU_MODE_AUTO = 0, IOMMU_MODE_EMULATED, IOMMU_MODE_SHADOW, IOMMU_MODE_NESTED };
+
+struct iommu_config {
+	enum iommu_kind kind;
+	bool scalable;
+	unsigned int aw; /* 39 or 48 */
+	enum iommu_mode mode;
+};
+
 struct vm_config {
 	char *kernel;
 	char *initrd;
@@ -50,6 +61,7 @@ struct vm_config {
 	enum console_mode console; /* where stdin goes: the UART or virtio-console (hvc0) */
 	bool rng;		   /* virtio-rng */
 	bool hugepages;		   /* back guest RAM with hugetlbfs pages */
+	struct iommu_config iommu;
 	int log_level;
 };
 
@@ -75,6 +87,9 @@ int parse_serial(const char *s, struct vm_config *cfg);
 int parse_disk(const char *s, struct disk_config *d);
 /* "tap=NAME[,mac=aa:bb:cc:dd:ee:ff]". 0 or -EINVAL. */
 int parse_net(const char *s, struct net_config *n);
+
+/* "vtd[,scalable=on|off][,aw=39|48][,mode=...]". 0 or -EINVAL (*@bad names the field). */
+int parse_iommu(const char *s, struct iommu_config *c, const char **bad);
 
 /* Range checks that need no host resources. Returns 0 or KITE_EXIT_USAGE. */
 int config_validate(const struct vm_config *cfg);

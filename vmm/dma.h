@@ -33,6 +33,16 @@ struct dma_space {
 	void *opaque; /* the translating layer's state (vIOMMU) */
 };
 
+/*
+ * A translating layer in front of PCI devices (a vIOMMU), found in vm->dma_provider. init()
+ * sets up @d for the device with PCI source id @sid (bus << 8 | devfn): 1 when the space now
+ * translates (the device must then negotiate VIRTIO_F_ACCESS_PLATFORM or equivalent), 0 when
+ * it stays identity, or -errno.
+ */
+struct dma_provider {
+	int (*init)(struct dma_provider *p, uint16_t sid, struct dma_space *d);
+};
+
 /* Identity: IOVA == guest-physical address, any access inside RAM allowed. */
 void dma_space_init_identity(struct dma_space *d, const struct guest_mem *mem);
 

@@ -21,6 +21,7 @@ struct kvm_run;
 struct vm;
 struct irq_routes;
 struct event_loop;
+struct dma_provider;
 
 struct vcpu {
 	struct vm *vm;
@@ -52,6 +53,8 @@ struct vm {
 
 	struct irq_routes *irq_routes;	/* see vmm/irq.h */
 	struct event_loop *devloop;	/* device I/O thread, see vmm/event_loop.h */
+	/* The vIOMMU in front of PCI devices (--iommu), or NULL: see vmm/dma.h. */
+	struct dma_provider *dma_provider;
 
 	/* AML device fragments for the DSDT's \_SB scope, appended by devices. */
 	struct aml_buf sb_aml;

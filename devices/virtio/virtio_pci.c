@@ -219,6 +219,22 @@ static void virtio_pci_free(void *arg)
 	free(t);
 }
 
+/*
+ * Behind a vIOMMU the device's DMA space translates, and the driver must then use the DMA API
+ * (VIRTIO_F_ACCESS_PLATFORM), not guest-physical addresses. Source id: bus 0, slot, fn 0.
+ */
+static int vpci_setup_dma(struct vm *vm, struct virtio_pci *t)
+{
+	int ret;
+
+	if (!vm->dma_provider)
+		return 0;
+	ret = vm->dma_provider->init(vm->dma_provider, (uint16_t)(t->pci.slot << 3), &t->vdev->dma);
+	if (ret > 0)
+		t->vdev->host_features |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
+	return ret < 0 ? ret : 0;
+}
+
 int virtio_pci_attach(struct vm *vm, struct pci_bus *bus, struct virtio_dev *vdev)
 {
 	uint16_t id = (uint16_t)(VIRTIO_PCI_DEVICE_BASE + vdev->device_id);
@@ -287,5 +303,7 @@ int virtio_pci_attach(struct vm *vm, struct pci_bus *bus, struct virtio_dev *vde
 	/* It names the full slot table or window itself; the rest is ours to say. */
 	if (ret && ret != -ENOSPC)
 		log_error("%s: cannot add to the PCI bus: %s", vdev->name, strerror(-ret));
+	if (!ret)
+		ret = vpci_setup_dma(vm, t);
 	return ret;
 }

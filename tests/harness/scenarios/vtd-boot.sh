@@ -1,0 +1,36 @@
+# vtd-boot: Linux boots with intel_iommu=on behind kite's emulated VT-d, in legacy and in
+# scalable mode; DMA remapping is enabled, no DMAR errors, and a virtio-blk disk behind the
+# unit (ACCESS_PLATFORM, translation, IOTLB) reads back what was written. One L1, two L2 boots.
+# harness: timeout=900
+. "$REPO/tests/harness/lib.sh"
+
+guest='
+echo "IOMMU-GROUPS=$(ls /sys/kernel/iommu_groups | wc -l)"
+[ -e /sys/bus/pci/devices/0000:00:01.0/iommu_group ] && echo "BLK-IN-GROUP"
+dd if=/dev/urandom of=/tmp/pat bs=4096 count=256 2>/dev/null
+dd if=/tmp/pat of=/dev/vda bs=4096 count=256 conv=fsync 2>/dev/null
+echo 3 > /proc/sys/vm/drop_caches
+dd if=/dev/vda of=/tmp/back bs=4096 count=256 iflag=direct 2>/dev/null
+[ "$(md5sum < /tmp/pat)" = "$(md5sum < /tmp/back)" ] && echo "BLK-READBACK-OK"
+dmesg | grep -E "DMAR|iommu" | sed "s/^/DMESG: /"
+kite-guestctl exit 0; exit 99'
+
+for mode in legacy scalable; do
+	dd if=/dev/zero of="$WORK/disk.img" bs=1M count=4 2>/dev/null
+	if [ $mode = legacy ]; then opt=vtd; sm=sm_off; else opt=vtd,scalable=on; sm=sm_on; fi
+	L2_CMDLINE="console=ttyS0 panic=-1 loglevel=4 intel_iommu=on,$sm iommu.strict=1"
+	run_l2 "$guest" --iommu "$opt" --disk "path=$WORK/disk.img" --log-level info
+	expect_status "$mode-status" 0 "$KITE_STATUS"
+	expect_output "$mode-dmar-enabled" "$KITE_SERIAL" \
+		'DMAR: Intel\(R\) Virtualization Technology for Directed I/O'
+	if [ $mode = scalable ]; then root=scalable-mode; else root=legacy; fi
+	expect_output "$mode-translation-on" "$KITE_STDERR" \
+		"vtd: guest enabled translation \\($root root table\\)"
+	expect_no_output "$mode-no-dmar-errors" "$KITE_SERIAL" \
+		'DMAR.*([Ff]ault|ERROR|[Ee]rror|malfunction|QI HEAD)'
+	expect_output "$mode-blk-in-group" "$KITE_SERIAL" '^BLK-IN-GROUP'
+	expect_output "$mode-blk-readback" "$KITE_SERIAL" '^BLK-READBACK-OK'
+	expect_output "$mode-exit-line" "$KITE_STDERR" \
+		'^kite: vtd: doorbells=[1-9][0-9]* descriptors=[0-9]+ forwarded=0 host_calls=0 iqe=0 faults=0$'
+done
+finish
