@@ -244,9 +244,13 @@ void viommu_queue_destroy(struct viommu_queue *q)
 	if (q->efd >= 0)
 		close(q->efd);
 	q->efd = -1;
+	/* Idempotent: vtd_destroy and vtd_uninit both call this. */
 	for (unsigned int i = 0; i < VIOMMU_MAX_TARGETS; i++) {
 		free(q->g.tg[i].entries);
 		free(q->g.tg[i].desc_of);
+		q->g.tg[i].entries = NULL;
+		q->g.tg[i].desc_of = NULL;
+		q->g.tg[i].n = q->g.tg[i].cap = 0;
 	}
 	free(q->copy);
 	free(q->waits);

@@ -12,6 +12,7 @@
 #include "devices/pci/pci.h"
 #include "devices/virtio/virtio.h"
 #include "iommu/vtd/vtd.h"
+#include "iommu/mock_backend.h"
 #include "vmm/arch.h"
 #include "vmm/config_fd.h"
 #include "vmm/exitcode.h"
@@ -103,6 +104,12 @@ static int build_pci(struct vm *vm)
 		return KITE_EXIT_DEVICE;
 	if (cfg->rng && virtio_rng_create(vm, bus))
 		return KITE_EXIT_DEVICE;
+#ifdef KITE_TEST_HOOKS
+	/* Test-only: a mock host device behind one guest device (KITE_TEST_VTD_MOCK). */
+	int mock = mock_backend_setup(vm, bus);
+	if (mock)
+		return mock;
+#endif
 	if (pci_bus_finalize(bus))
 		return KITE_EXIT_DEVICE;
 	return 0;
