@@ -89,8 +89,10 @@ if ! grep -q '^VTDQ unit base=' "$WORK/qemu-serial"; then
 else
 	expect_output "qemu: 120 invalidations + wait complete" "$WORK/qemu-serial" \
 		'^VTDQ doorbell=2 descs=121 result=done .*waits=1/1 '
+	# QEMU 10 sets FSTS.IQE and stops IQH at the bad descriptor but does not fill IQER
+	# (it reads 0), so IQER is checked against kite only.
 	expect_output "qemu: reserved bit stops the queue at it" "$WORK/qemu-serial" \
-		'^VTDQ doorbell=4 descs=3 result=iqe iqh=1 at=rsvd:1 waits=0/1 .* iqer=0x4$'
+		'^VTDQ doorbell=4 descs=3 result=iqe iqh=1 at=rsvd:1 waits=0/1 .*fsts=0x1. iqer=0x0$'
 	expect_output "qemu: recovery completes the doorbell" "$WORK/qemu-serial" \
 		'^VTDQ fix=4 descs=3 result=done .*waits=2/2 '
 fi
