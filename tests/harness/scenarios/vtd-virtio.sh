@@ -3,7 +3,7 @@
 # Boot 1 (strict) writes a file and fetches the blob; boot 2 (lazy, a new kite) reads the file
 # back and fetches the blob again. Then the bad --iommu inputs. Link-local addresses on a tap
 # inside L1: nothing leaves L1.
-# harness: timeout=900
+# harness: timeout=1800
 . "$REPO/tests/harness/lib.sh"
 tap=ktap0
 ip tuntap add dev "$tap" mode tap || { not_ok "create tap"; finish; }
@@ -27,7 +27,7 @@ echo \"SUM1=\$(sha256sum /mnt/data | cut -d' ' -f1)\"
 sync; umount /mnt || exit 13
 $net
 dmesg | grep -E 'DMAR.*(fault|Fault|ERROR)' | sed 's/^/BAD: /'
-poweroff -f" --iommu vtd --disk "path=$img" --net "tap=$tap" --memory 512M --timeout 400 \
+poweroff -f" --iommu vtd --disk "path=$img" --net "tap=$tap" --memory 512M --timeout 900 \
 	--log-level info
 expect_status "strict-powers-off" 0 "$KITE_STATUS"
 expect_output "strict-net-100MB" "$KITE_SERIAL" "^SUM=$sum"
