@@ -94,6 +94,7 @@ struct virtio_net {
 	char tap_name[IFNAMSIZ];
 	unsigned int tap_offloads; /* TUN_F_* the tap accepted when probed */
 	unsigned int cur_offloads; /* what TUNSETOFFLOAD was last set to */
+	unsigned int offload_logs;
 	int (*set_offload)(void *opaque, unsigned int tun_flags);
 	void *set_offload_opaque;
 	uint64_t tx_dropped, rx_dropped; /* frames with headers we refused */
@@ -285,8 +286,11 @@ static int net_set_offload(struct virtio_net *n, unsigned int tun_flags)
 		log_warn("tap %s: TUNSETOFFLOAD 0x%x: %s", n->tap_name, tun_flags, strerror(-r));
 		return r;
 	}
+	/* A driver can renegotiate in a loop: the first few changes at info, the rest at debug. */
 	if (n->cur_offloads != tun_flags)
-		log_debug("tap %s: offloads 0x%x", n->tap_name, tun_flags);
+		log_msg(n->offload_logs < 8 ? (n->offload_logs++, LOG_INFO) : LOG_DEBUG,
+			"tap %s: offloads set to 0x%x (as the driver negotiated)", n->tap_name,
+			tun_flags);
 	n->cur_offloads = tun_flags;
 	return 0;
 }
@@ -595,8 +599,12 @@ static unsigned int tap_probe_offloads(int fd)
 		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(tso | TUN_F_UFO)) == 0)
 			got |= TUN_F_UFO;
 	}
-	if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0 && errno != ENOTTY && errno != EINVAL)
-		log_warn("net: cannot clear the tap's offloads: %s", strerror(errno));
+	if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
+		if (errno != ENOTTY && errno != EINVAL)
+			log_warn("net: cannot clear the tap's offloads: %s", strerror(errno));
+	} else {
+		log_info("net: tap offloads cleared (available: 0x%x)", got);
+	}
 	return got;
 }
 
