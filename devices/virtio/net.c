@@ -289,7 +289,7 @@ static int net_set_offload(struct virtio_net *n, unsigned int tun_flags)
 	/* A driver can renegotiate in a loop: the first few changes at info, the rest at debug. */
 	if (n->cur_offloads != tun_flags)
 		log_msg(n->offload_logs < 8 ? (n->offload_logs++, LOG_INFO) : LOG_DEBUG,
-			"tap %s: offloads set to 0x%x (as the driver negotiated)", n->tap_name,
+			"tap %s: offloads now 0x%x", n->tap_name,
 			tun_flags);
 	n->cur_offloads = tun_flags;
 	return 0;
