@@ -65,7 +65,12 @@ static struct blk_aio_req *list_pop(struct blk_aio_req **head, struct blk_aio_re
 static int aio_rw(int fd, struct iovec *iov, int n, uint64_t off, bool write)
 {
 	while (n > 0) {
-		ssize_t r = write ? pwritev(fd, iov, n, (off_t)off) : preadv(fd, iov, n, (off_t)off);
+		ssize_t r;
+
+		if (off == BLK_AIO_STREAM)
+			r = write ? writev(fd, iov, n) : readv(fd, iov, n);
+		else
+			r = write ? pwritev(fd, iov, n, (off_t)off) : preadv(fd, iov, n, (off_t)off);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -74,7 +79,8 @@ static int aio_rw(int fd, struct iovec *iov, int n, uint64_t off, bool write)
 		}
 		if (r == 0)
 			return -EIO;
-		off += (uint64_t)r;
+		if (off != BLK_AIO_STREAM)
+			off += (uint64_t)r;
 		while (n > 0 && (size_t)r >= iov->iov_len) {
 			r -= (ssize_t)iov->iov_len;
 			iov++;

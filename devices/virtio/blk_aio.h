@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#define BLK_AIO_STREAM UINT64_MAX
+
 enum blk_aio_op { BLK_AIO_READ, BLK_AIO_WRITE, BLK_AIO_FLUSH };
 enum blk_aio_backend { BLK_AIO_AUTO, BLK_AIO_IO_URING, BLK_AIO_THREADS };
 
@@ -31,7 +33,7 @@ struct blk_aio_req {
 	int fd;
 	struct iovec *iov; /* READ/WRITE: stays the caller's until completion */
 	int niov;
-	uint64_t off;
+	uint64_t off;	   /* BLK_AIO_STREAM: no offset (pipes, in the tests) */
 	size_t len;	   /* bytes the iovecs hold */
 	int result;	   /* on completion: 0 or -errno (-EIO for a short transfer) */
 	void *opaque;

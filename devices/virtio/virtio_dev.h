@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/virtio/blk_aio.h"
+#include "devices/virtio/virtio.h"
 #include "devices/virtio/virtqueue.h"
 #include "vmm/dma.h"
 #include "vmm/metrics.h"
@@ -163,6 +165,14 @@ void virtio_process_queue(struct virtio_dev *vdev, struct virtqueue *vq, struct 
 /* The device models without a transport (unit tests), and the hooks their fds need. */
 int virtio_blk_new(const struct guest_mem *mem, const char *path, bool readonly,
 		   struct virtio_dev **out);
+/* The same with options, an already open @given_fd (or -1), and a choice of I/O back end. */
+int virtio_blk_new_opts(const struct guest_mem *mem, const char *path, int given_fd,
+			const struct virtio_blk_opts *o, enum blk_aio_backend aio,
+			struct virtio_dev **out);
+/* Readable when disk I/O completed; the event loop then completes the requests. */
+int virtio_blk_io_fd(struct virtio_dev *vdev);
+/* Waits for all of the disk's I/O in flight and completes it (unit tests). */
+void virtio_blk_io_wait(struct virtio_dev *vdev);
 /* Takes ownership of @tap_fd (non-blocking, packets carry a 12-byte virtio_net_hdr_v1). */
 int virtio_net_new(const struct guest_mem *mem, int tap_fd, const uint8_t mac[6],
 		   struct virtio_dev **out);
