@@ -1,6 +1,9 @@
 # A slow disk must not stall the network: virtio-blk I/O runs off the device thread.
 # The disk is a FUSE file in L1 (kite-slowfs) that answers each request after 300 ms; while the
-# guest reads and writes it with O_DIRECT, its pings to L1 over virtio-net keep a normal RTT.
+# guest reads and writes it with O_DIRECT, its pings to L1 over virtio-net keep a normal RTT:
+# the average over 25 pings stays within 2x idle + 50 ms (with the disk on the device thread,
+# every ping waits for the request in progress, ~150 ms on average, up to 300). Averages,
+# because single nested-TCG RTTs jump by 100-200 ms even on an idle guest.
 # (Before issue 14, kite did disk I/O on its one device thread: every ping waited for the disk.)
 # Twice: with io_uring, then with io_uring disabled in L1 (kernel.io_uring_disabled=2), where
 # kite falls back to worker threads.
@@ -20,12 +23,12 @@ if grep -q ready "$WORK/slowfs.log"; then ok "slow FUSE disk mounted"; else
 	finish
 fi
 
-# ping summary "round-trip min/avg/max = a/b/c ms" -> c
+# ping summary "round-trip min/avg/max = a/b/c ms" -> "b c"
 guest='ip link set eth0 up && ip addr add 169.254.96.2/24 dev eth0 || exit 10
-maxrtt() { sed -n "s|.*= [0-9.]*/[0-9.]*/\([0-9.]*\) ms.*|\1|p" "$1"; }
+rtt() { sed -n "s|.*= [0-9.]*/\([0-9.]*\)/\([0-9.]*\) ms.*|\1 \2|p" "$1"; }
 ping -c 3 -W 5 169.254.96.1 >/dev/null || exit 11
 ping -i 0.2 -c 25 169.254.96.1 >/tmp/idle || exit 12
-echo "IDLE_MAX=$(maxrtt /tmp/idle)"
+echo "IDLE_RTT=$(rtt /tmp/idle)"
 (
 	t0=$(cut -d. -f1 /proc/uptime)
 	dd if=/dev/vda of=/dev/null bs=64k count=16 iflag=direct 2>/dev/null &&
@@ -34,28 +37,30 @@ echo "IDLE_MAX=$(maxrtt /tmp/idle)"
 ) &
 sleep 1
 ping -i 0.2 -c 25 169.254.96.1 >/tmp/busy || exit 13
-echo "BUSY_MAX=$(maxrtt /tmp/busy)"
+echo "BUSY_RTT=$(rtt /tmp/busy)"
 wait
 poweroff -f; sleep 5; exit 97'
 
-# check LABEL: the RTTs of the last boot
+# check LABEL: the RTTs of the last boot ("avg max" in ms)
 check() {
-	idle=$(sed -n 's/^IDLE_MAX=//p' "$KITE_SERIAL")
-	busy=$(sed -n 's/^BUSY_MAX=//p' "$KITE_SERIAL")
+	idle=$(sed -n 's/^IDLE_RTT=//p' "$KITE_SERIAL")
+	busy=$(sed -n 's/^BUSY_RTT=//p' "$KITE_SERIAL")
 	expect_status "$1: guest powers off" 0 "$KITE_STATUS"
 	expect_output "$1: disk I/O done (at 300 ms per request, >= 7 s)" "$KITE_SERIAL" \
 		'^DISK-DONE secs=([7-9]|[1-9][0-9]+)$'
-	# A ping that waited for one 300 ms disk request would show it.
-	if [ -n "$busy" ] && awk -v b="$busy" 'BEGIN { exit !(b < 150) }'; then
-		ok "$1: ping RTT normal during slow disk I/O" "max ${busy} ms (idle max ${idle} ms)"
+	if [ -n "$busy" ] && [ -n "$idle" ] && awk -v b="${busy% *}" -v i="${idle% *}" \
+		'BEGIN { exit !(b <= 2 * i + 50) }'; then
+		ok "$1: ping RTT normal during slow disk I/O" "avg/max busy ${busy} ms, idle ${idle} ms"
 	else
-		not_ok "$1: ping RTT normal during slow disk I/O" "max ${busy:-?} ms (idle max ${idle:-?} ms)"
+		not_ok "$1: ping RTT normal during slow disk I/O" \
+			"avg/max busy ${busy:-?} ms, idle ${idle:-?} ms"
 	fi
 }
 
 run_l2 "$guest" --disk "path=$WORK/slow/disk" --net "tap=$tap" --log-level info --timeout 600
 expect_output "io_uring in use" "$KITE_STDERR" 'disk .*: io_uring I/O'
 check io_uring
+[ -n "$SLOW_ONLY_FIRST" ] && finish # (a comparison run with a kite that has no cache=none)
 
 if sysctl -qw kernel.io_uring_disabled=2 2>/dev/null; then
 	run_l2 "$guest" --disk "path=$WORK/slow/disk,cache=none" --net "tap=$tap" --log-level info \
