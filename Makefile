@@ -81,7 +81,7 @@ $(BUILD)/guest/%: tests/guest/%.c
 
 $(BUILD)/progs/%: tests/harness/progs/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/iommufd.c,$(LIB_SRCS)) vmm/log.c -lpthread
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/iommufd%.c,$(LIB_SRCS)) vmm/log.c -lpthread
 
 # Installs missing Debian packages (QEMU 10 from bookworm-backports included) as root, or
 # prints the apt command to run. check and demo call it first.
