@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iommufd-conformance: drives kite's iommufd backend (iommu/iommufd.c) against the real kernel,
+ * iommufd-conformance: drives kite's iommufd backend (iommu/iommufd*.c) against the real kernel,
  * using the CONFIG_IOMMUFD_TEST mock IOMMU as the device. Runs inside the harness's L1 guest
- * (Linux 6.12 test kernel, no emulated VT-d: the 6.12 mock cannot bind while one is registered).
+ * (the 6.12 or 7.2 test kernel, no emulated VT-d: the mock cannot bind while one is registered).
+ * This file: IOAS, HW info, HWPTs, HWPT invalidation, replace; viommu.c: the vIOMMU objects.
  *
- *   iommufd-conformance            one "PASS name" / "FAIL name (detail)" line per check
+ *   iommufd-conformance [--expect-viommu present|absent]
+ *                                  one "PASS name" / "FAIL name (detail)" line per check; the
+ *                                  flag says what the vIOMMU probe must find (7.2: present,
+ *                                  6.12: absent); without it the probe is only reported
  *   iommufd-conformance --bench    N single-entry invalidations vs one N-entry invalidation
  *
  * Exit: 0 all checks passed, 1 a check failed, 2 no /dev/iommu or no mock (wrong kernel).
@@ -16,24 +20,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "iommu/iommufd.h"
 #include "vmm/guest_mem.h"
 #include "vmm/log.h"
-
-#define NSLOTS MOCK_NESTED_DOMAIN_IOTLB_NUM
-#define DEF IOMMU_TEST_IOTLB_DEFAULT
-#define SEL_TYPE IOMMU_HWPT_INVALIDATE_DATA_SELFTEST
-
-struct conf {
-	struct host_iommu h;
-	unsigned int inval_calls; /* IOMMU_HWPT_INVALIDATE ioctls issued by the backend */
-	unsigned int passed, failed;
-	uint32_t ioas, stdev, hwpt0, dev, parent;
-};
 
 /* Forwards to ioctl(2), counting invalidations so "one call per batch" can be checked. */
 static int counting_ioctl(void *ctx, int fd, unsigned long request, void *arg)
@@ -47,14 +40,13 @@ static int counting_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-static int test_cmd(struct conf *c, struct iommu_test_cmd *cmd)
+int test_cmd(struct conf *c, struct iommu_test_cmd *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	return ioctl(c->h.fd, IOMMU_TEST_CMD, cmd) < 0 ? -errno : 0;
 }
 
-__attribute__((format(printf, 4, 5))) static bool check(struct conf *c, const char *name, bool ok,
-							const char *fmt, ...)
+bool check(struct conf *c, const char *name, bool ok, const char *fmt, ...)
 {
 	char detail[256] = "";
 	va_list ap;
@@ -73,14 +65,12 @@ __attribute__((format(printf, 4, 5))) static bool check(struct conf *c, const ch
 	return ok;
 }
 
-static const char *err(int ret)
+const char *err(int ret)
 {
 	return ret ? strerror(-ret) : "success";
 }
 
-/* Compares the mock nested domain's iotlb[] with @want; names the first slot that differs. */
-static bool iotlb_is(struct conf *c, uint32_t hwpt, const uint32_t want[NSLOTS], char *why,
-		     size_t len)
+bool iotlb_is(struct conf *c, uint32_t hwpt, const uint32_t want[NSLOTS], char *why, size_t len)
 {
 	for (unsigned int i = 0; i < NSLOTS; i++) {
 		struct iommu_test_cmd cmd = {
@@ -103,16 +93,27 @@ static int nested_alloc(struct conf *c, uint32_t *id)
 	return host_iommu_hwpt_alloc_selftest(&c->h, c->dev, c->parent, DEF, id);
 }
 
+int mock_device(struct conf *c, uint32_t *stdev, uint32_t *hwpt, uint32_t *dev_id)
+{
+	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = c->ioas};
+	int ret = test_cmd(c, &cmd);
+
+	if (ret)
+		return ret;
+	*stdev = cmd.mock_domain.out_stdev_id;
+	*hwpt = cmd.mock_domain.out_hwpt_id;
+	*dev_id = cmd.mock_domain.out_idev_id;
+	return 0;
+}
+
 static int setup_mock(struct conf *c)
 {
-	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN};
 	int ret;
 
 	ret = host_iommu_ioas_alloc(&c->h, &c->ioas);
 	if (!check(c, "ioas_alloc", ret == 0, "%s", err(ret)))
 		return 1;
-	cmd.id = c->ioas;
-	ret = test_cmd(c, &cmd);
+	ret = mock_device(c, &c->stdev, &c->hwpt0, &c->dev);
 	if (ret == -ENOTTY) {
 		printf("FAIL mock_domain (IOMMU_TEST_CMD missing: kernel without "
 		       "CONFIG_IOMMUFD_TEST)\n");
@@ -121,9 +122,6 @@ static int setup_mock(struct conf *c)
 	if (!check(c, "mock_domain", ret == 0, "%s%s", err(ret),
 		   ret == -EINVAL ? "; is a VT-d/AMD-Vi unit registered? boot without one" : ""))
 		return 1;
-	c->stdev = cmd.mock_domain.out_stdev_id;
-	c->hwpt0 = cmd.mock_domain.out_hwpt_id;
-	c->dev = cmd.mock_domain.out_idev_id;
 	return 0;
 }
 
@@ -390,41 +388,26 @@ out:
 	host_iommu_destroy(&c->h, hwpt);
 }
 
-static void check_attach_and_viommu(struct conf *c)
+static void check_attach(struct conf *c)
 {
 	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = c->stdev};
-	struct utsname u;
-	uint32_t hwpt = 0, id = 0;
-	bool is_612;
-	int ret, probe;
+	uint32_t hwpt = 0;
+	int ret;
 
-	if (c->parent && nested_alloc(c, &hwpt) == 0) {
-		cmd.mock_domain_replace.pt_id = hwpt;
-		ret = test_cmd(c, &cmd);
-		check(c, "replace_to_nested", ret == 0, "%s", err(ret));
-		ret = host_iommu_destroy(&c->h, hwpt);
-		check(c, "destroy_attached_nested_ebusy", ret == -EBUSY, "%s", err(ret));
-		cmd.mock_domain_replace.pt_id = c->ioas;
-		ret = test_cmd(c, &cmd);
-		check(c, "replace_back_to_ioas", ret == 0, "%s", err(ret));
-		ret = host_iommu_destroy(&c->h, hwpt);
-		check(c, "destroy_detached_nested", ret == 0, "%s", err(ret));
+	if (!c->parent || nested_alloc(c, &hwpt) != 0) {
+		check(c, "replace_to_nested", false, "no nest parent or nested HWPT");
+		return;
 	}
-
-	is_612 = uname(&u) == 0 && strncmp(u.release, "6.12.", 5) == 0;
-	probe = host_iommu_probe_viommu(&c->h);
-	if (is_612) {
-		ret = host_iommu_viommu_alloc(&c->h, c->dev, c->parent, IOMMU_VIOMMU_TYPE_SELFTEST,
-					      &id);
-		check(c, "viommu_absent_on_6_12",
-		      probe == HOST_IOMMU_FEATURE_ABSENT && ret == -ENOTTY &&
-			  host_iommu_vdevice_alloc(&c->h, 1, c->dev, 0x99, &id) == -ENOTTY,
-		      "probe %d, alloc %s", probe, err(ret));
-	} else {
-		check(c, "viommu_probe",
-		      probe == HOST_IOMMU_FEATURE_PRESENT || probe == HOST_IOMMU_FEATURE_ABSENT,
-		      "probe %d", probe);
-	}
+	cmd.mock_domain_replace.pt_id = hwpt;
+	ret = test_cmd(c, &cmd);
+	check(c, "replace_to_nested", ret == 0, "%s", err(ret));
+	ret = host_iommu_destroy(&c->h, hwpt);
+	check(c, "destroy_attached_nested_ebusy", ret == -EBUSY, "%s", err(ret));
+	cmd.mock_domain_replace.pt_id = c->ioas;
+	ret = test_cmd(c, &cmd);
+	check(c, "replace_back_to_ioas", ret == 0, "%s", err(ret));
+	ret = host_iommu_destroy(&c->h, hwpt);
+	check(c, "destroy_detached_nested", ret == 0, "%s", err(ret));
 }
 
 static uint64_t now_ns(void)
@@ -519,6 +502,7 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 int main(int argc, char **argv)
 {
 	struct conf c = {0};
+	enum expect_viommu expect = EXPECT_VIOMMU_ANY;
 	unsigned int reps = 15;
 	uint32_t min_entries = 65536;
 	bool bench = false;
@@ -531,10 +515,16 @@ int main(int argc, char **argv)
 			reps = (unsigned int)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--entries") && i + 1 < argc)
 			min_entries = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--expect-viommu") && i + 1 < argc &&
+			 (!strcmp(argv[i + 1], "present") || !strcmp(argv[i + 1], "absent")))
+			expect = !strcmp(argv[++i], "present") ? EXPECT_VIOMMU_PRESENT
+							       : EXPECT_VIOMMU_ABSENT;
 		else if (!strcmp(argv[i], "-v"))
 			log_set_level(LOG_DEBUG);
 		else {
-			fprintf(stderr, "usage: %s [--bench [--reps N] [--entries N]] [-v]\n",
+			fprintf(stderr,
+				"usage: %s [--expect-viommu present|absent] [--bench [--reps N] "
+				"[--entries N]] [-v]\n",
 				argv[0]);
 			return 2;
 		}
@@ -566,7 +556,8 @@ int main(int argc, char **argv)
 	check_ioas(&c);
 	check_hw_info(&c);
 	check_invalidate(&c);
-	check_attach_and_viommu(&c);
+	check_attach(&c);
+	check_viommu(&c, expect);
 	printf("%u checks, %u failed\n", c.passed + c.failed, c.failed);
 	ret = c.failed ? 1 : 0;
 out:
