@@ -12,11 +12,6 @@ struct abi_entry {
 	enum abi_kind kind;
 };
 
-#define ABI_TABLE(name)                                                                            \
-	const struct abi_entry name[] = {                                                          \
-	    ABI_ENTRIES};                                                                          \
-	const size_t name##_n = sizeof(name) / sizeof(name[0])
-
 extern const struct abi_entry kite_abi[], linux_abi[];
 extern const size_t kite_abi_n, linux_abi_n;
 
