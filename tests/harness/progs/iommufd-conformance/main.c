@@ -9,7 +9,9 @@
  *                                  one "PASS name" / "FAIL name (detail)" line per check; the
  *                                  flag says what the vIOMMU probe must find (7.2: present,
  *                                  6.12: absent); without it the probe is only reported
- *   iommufd-conformance --bench    N single-entry invalidations vs one N-entry invalidation
+ *   iommufd-conformance --bench [--viommu]
+ *                                  N single-entry invalidations vs one N-entry invalidation, to a
+ *                                  nested HWPT or (--viommu, 6.13+) to the mock vIOMMU
  *
  * Exit: 0 all checks passed, 1 a check failed, 2 no /dev/iommu or no mock (wrong kernel).
  */
@@ -425,9 +427,14 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Where the benchmark's invalidations go: a nested HWPT, or a vIOMMU (7.2). */
+struct bench_target {
+	uint32_t id, type, entry_len;
+	const uint8_t *e; /* 512 entries */
+};
+
 /* One repetition: ns per entry over >= @min_entries entries, sent singly or as @n-entry batches. */
-static double bench_rep(struct conf *c, uint32_t hwpt,
-			const struct iommu_hwpt_invalidate_selftest *e, uint32_t n, bool batched,
+static double bench_rep(struct conf *c, const struct bench_target *t, uint32_t n, bool batched,
 			uint32_t min_entries, int *ret)
 {
 	uint32_t iters = min_entries / n ? min_entries / n : 1, handled;
@@ -435,13 +442,14 @@ static double bench_rep(struct conf *c, uint32_t hwpt,
 
 	for (uint32_t it = 0; it < iters && !*ret; it++) {
 		if (batched) {
-			*ret = host_iommu_invalidate(&c->h, hwpt, SEL_TYPE, e, n, sizeof(*e),
+			*ret = host_iommu_invalidate(&c->h, t->id, t->type, t->e, n, t->entry_len,
 						     &handled);
 			continue;
 		}
 		for (uint32_t i = 0; i < n && !*ret; i++)
-			*ret = host_iommu_invalidate(&c->h, hwpt, SEL_TYPE, &e[i], 1, sizeof(*e),
-						     &handled);
+			*ret = host_iommu_invalidate(&c->h, t->id, t->type,
+						     t->e + (size_t)i * t->entry_len, 1,
+						     t->entry_len, &handled);
 	}
 	return (double)(now_ns() - t0) / ((double)iters * n);
 }
@@ -452,27 +460,49 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
+/*
+ * --bench: a nested mock HWPT's iotlb slots; --bench --viommu: the mock vIOMMU, entries naming
+ * the mock device by its virtual ID (needs a kernel with vIOMMU objects).
+ */
+static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries, bool viommu)
 {
 	static const uint32_t sizes[] = {1, 16, 64, 512};
-	struct iommu_hwpt_invalidate_selftest e[512];
-	uint32_t hwpt = 0;
+	static struct iommu_hwpt_invalidate_selftest he[512];
+	static struct iommu_viommu_invalidate_selftest ve[512];
+	struct bench_target t = {0};
+	uint32_t vdev = 0;
 	int ret;
 
 	ret = host_iommu_hwpt_alloc_paging(&c->h, c->dev, c->ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
 					   &c->parent);
-	if (!ret)
-		ret = nested_alloc(c, &hwpt);
+	if (!ret && !viommu) {
+		ret = nested_alloc(c, &t.id);
+		t.type = SEL_TYPE;
+		t.entry_len = sizeof(he[0]);
+		t.e = (const uint8_t *)he;
+		for (unsigned int i = 0; i < 512; i++)
+			he[i] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = i % NSLOTS};
+	} else if (!ret) {
+		ret = host_iommu_viommu_alloc(&c->h, c->dev, c->parent, IOMMU_VIOMMU_TYPE_SELFTEST,
+					      &t.id);
+		if (!ret)
+			ret = host_iommu_vdevice_alloc(&c->h, t.id, c->dev, 0x100, &vdev);
+		t.type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST;
+		t.entry_len = sizeof(ve[0]);
+		t.e = (const uint8_t *)ve;
+		for (unsigned int i = 0; i < 512; i++)
+			ve[i] = (struct iommu_viommu_invalidate_selftest){
+			    .vdev_id = 0x100, .cache_id = i % MOCK_DEV_CACHE_NUM};
+	}
 	if (ret) {
-		fprintf(stderr, "bench: HWPT setup failed: %s\n", err(ret));
+		fprintf(stderr, "bench: %s setup failed: %s\n", viommu ? "vIOMMU" : "HWPT",
+			err(ret));
 		return 1;
 	}
-	for (unsigned int i = 0; i < 512; i++)
-		e[i] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = i % NSLOTS};
 
-	printf(
-	    "iommufd HWPT_INVALIDATE on the selftest mock, median of %u reps, >= %u entries/rep\n",
-	    reps, min_entries);
+	printf("iommufd HWPT_INVALIDATE on the selftest mock's %s, median of %u reps, >= %u "
+	       "entries/rep\n",
+	       viommu ? "vIOMMU (entries by virtual ID)" : "nested HWPT", reps, min_entries);
 	printf("%6s  %20s  %20s  %8s\n", "N", "N ioctls (ns/entry)", "1 ioctl (ns/entry)", "ratio");
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint32_t n = sizes[i];
@@ -481,11 +511,11 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 		double one[64], many[64];
 
 		/* A warm-up pass keeps page faults and cold caches out of the numbers. */
-		bench_rep(c, hwpt, e, n, true, n, &ret);
+		bench_rep(c, &t, n, true, n, &ret);
 		/* Alternate the two modes so load changes on the host hit both alike. */
 		for (unsigned int r = 0; r < reps && !ret; r++) {
-			one[r] = bench_rep(c, hwpt, e, n, false, min_entries, &ret);
-			many[r] = bench_rep(c, hwpt, e, n, true, min_entries, &ret);
+			one[r] = bench_rep(c, &t, n, false, min_entries, &ret);
+			many[r] = bench_rep(c, &t, n, true, min_entries, &ret);
 		}
 		if (ret) {
 			fprintf(stderr, "bench: invalidate failed: %s\n", err(ret));
@@ -495,7 +525,9 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 		batch = median(many, reps);
 		printf("%6u  %20.0f  %20.0f  %7.1fx\n", n, single, batch, single / batch);
 	}
-	host_iommu_destroy(&c->h, hwpt);
+	if (vdev)
+		host_iommu_destroy(&c->h, vdev);
+	host_iommu_destroy(&c->h, t.id);
 	return 0;
 }
 
@@ -505,12 +537,14 @@ int main(int argc, char **argv)
 	enum expect_viommu expect = EXPECT_VIOMMU_ANY;
 	unsigned int reps = 15;
 	uint32_t min_entries = 65536;
-	bool bench = false;
+	bool bench = false, bench_viommu = false;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bench"))
 			bench = true;
+		else if (!strcmp(argv[i], "--viommu"))
+			bench_viommu = true;
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = (unsigned int)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--entries") && i + 1 < argc)
@@ -523,8 +557,8 @@ int main(int argc, char **argv)
 			log_set_level(LOG_DEBUG);
 		else {
 			fprintf(stderr,
-				"usage: %s [--expect-viommu present|absent] [--bench [--reps N] "
-				"[--entries N]] [-v]\n",
+				"usage: %s [--expect-viommu present|absent] [--bench [--viommu] "
+				"[--reps N] [--entries N]] [-v]\n",
 				argv[0]);
 			return 2;
 		}
@@ -547,7 +581,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (bench) {
-		ret = run_bench(&c, reps, min_entries);
+		ret = run_bench(&c, reps, min_entries, bench_viommu);
 		goto out;
 	}
 	/* Negative checks make the backend log errors on purpose; they go to stderr. */
