@@ -21,13 +21,16 @@ LIB_SRCS := $(filter-out vmm/main.c,$(sort $(wildcard vmm/*.c vmm/api/*.c arch/x
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 GUEST_SRCS := $(sort $(wildcard tests/guest/*.c))
 PROG_SRCS := $(sort $(wildcard tests/harness/progs/*.c))
+# A program of several files is a directory: tests/harness/progs/NAME/*.c -> build/progs/NAME.
+PROG_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard tests/harness/progs/*/*.c))))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
 GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(BUILD)/guest/%)
-PROG_BINS := $(PROG_SRCS:tests/harness/progs/%.c=$(BUILD)/progs/%)
+PROG_BINS := $(PROG_SRCS:tests/harness/progs/%.c=$(BUILD)/progs/%) \
+	$(PROG_DIRS:tests/harness/progs/%=$(BUILD)/progs/%)
 
 .PHONY: all unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format deps
 
@@ -81,7 +84,16 @@ $(BUILD)/guest/%: tests/guest/%.c
 
 $(BUILD)/progs/%: tests/harness/progs/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/iommufd.c,$(LIB_SRCS)) vmm/log.c -lpthread
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/iommufd%.c,$(LIB_SRCS)) vmm/log.c -lpthread
+
+# Harness programs link only kite's iommufd backend and logger: they run in L1, not as kite.
+.SECONDEXPANSION:
+$(PROG_DIRS:tests/harness/progs/%=$(BUILD)/progs/%): $(BUILD)/progs/%: \
+		$$(wildcard tests/harness/progs/%/*.c tests/harness/progs/%/*.h) $(LIB_SRCS) \
+		$(wildcard iommu/*.h vmm/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ \
+		$(wildcard tests/harness/progs/$*/*.c) $(filter iommu/iommufd%.c,$(LIB_SRCS)) vmm/log.c -lpthread
 
 # Installs missing Debian packages (QEMU 10 from bookworm-backports included) as root, or
 # prints the apt command to run. check and demo call it first.
