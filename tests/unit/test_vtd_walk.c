@@ -460,6 +460,29 @@ Test(vtd_dma, fpd_suppresses_qualified_faults)
 	cr_assert_eq(v->faults, 1);
 }
 
+/*
+ * A root-entry fault happens before any context entry (and its FPD) is read: it is always
+ * recorded. The FPD of an earlier walk, or whatever the stack held, must not suppress it.
+ */
+Test(vtd_dma, root_fault_after_fpd_context_is_recorded)
+{
+	uint32_t val;
+
+	legacy_ctx(2, 0, 7);
+	w64(CTX + SID * 16, r64(CTX + SID * 16) | 2); /* FPD */
+	enable_translation(false);
+	reg_write(VTD_FECTL, 0, 4);
+	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
+	cr_assert_eq(reg_read(VTD_FSTS, 4), 0, "qualified fault suppressed by FPD");
+	w64(ROOT, 0);
+	reg_write(VTD_GCMD, VTD_GCMD_SRTP | VTD_GCMD_TE, 4); /* re-latch: context cache dropped */
+	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
+	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_PPF);
+	cr_assert_eq((reg_read(VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_ROOT_NP);
+	cr_assert_eq(msis, 1);
+	cr_assert_eq(v->faults, 2);
+}
+
 Test(vtd_dma, iotlb_cached_until_exact_invalidation)
 {
 	uint64_t pt = legacy_ctx(2, 0, 7);
@@ -518,6 +541,31 @@ Test(vtd_dma, scalable_first_stage_dma)
 	guest_mem_write(&mem, 0x500000, &a, 4);
 	cr_assert_eq(dma_read(&dma, 0x10000, &got, 4), 0);
 	cr_assert_eq(got, 0);
+}
+
+/*
+ * Emulated devices never send PASID-tagged requests: a fault of a request translated through
+ * RID_PASID is recorded without PASID (PP = 0), whatever RID_PASID the context names.
+ */
+Test(vtd_dma, scalable_fault_of_request_without_pasid_has_pp_clear)
+{
+	uint64_t pml4 = new_table();
+	uint32_t got;
+
+	unit(true, 48, VTD_MODE_EMULATED);
+	sm_ctx(1, pml4, 2, 9);
+	/* RID_PASID 5: PASID-table entry 5 (directory entry 0 still) gets the first stage. */
+	w64(CTX + (SID & 0x7f) * 32 + 8, 5);
+	for (unsigned int q = 0; q < 3; q++)
+		w64(PTAB + 5 * 64 + q * 8, r64(PTAB + q * 8));
+	v->caps.scalable = false;
+	enable_translation(true);
+	reg_write(VTD_FECTL, 0, 4);
+	cr_assert_eq(dma_read(&dma, 0x10000, &got, 4), -EFAULT);
+	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_PPF);
+	cr_assert_eq((reg_read(VTD_FRCD + 8, 8) >> 31) & 1, 0, "PP");
+	cr_assert_eq((reg_read(VTD_FRCD + 8, 8) >> 40) & 0xfffff, 0, "PASID");
+	cr_assert_eq(msis, 1);
 }
 
 /* ---- registers ---- */
