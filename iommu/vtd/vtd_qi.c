@@ -16,14 +16,32 @@
 #define IQA_DW (1ULL << 11)
 #define VTD_MAMV 18
 
+/* Lock held. The caller sends the vtd-error event after unlocking (report_iqe). */
 static void raise_iqe(struct vtd *v, unsigned int iqei)
 {
 	uint32_t old = v->fsts;
+	struct viommu_error e = {
+		.kind = VIOMMU_ERROR_IQE, .code = (uint8_t)(iqei & 0xf),
+		.index = (uint32_t)(v->iqh / ((v->iqa_latched & IQA_DW) ? 32 : 16)),
+	};
 
 	v->fsts |= VTD_FSTS_IQE;
 	v->iqer = iqei & 0xf;
 	v->iqes++;
 	vtd_fault_event(v, old);
+	if (vtd_error_admit(v, &e)) {
+		v->iqe_report = e;
+		v->iqe_report_pending = true;
+	}
+}
+
+/* Lock not held; drain thread only (the one that raises IQEs). */
+static void report_iqe(struct vtd *v)
+{
+	if (v->iqe_report_pending) {
+		v->iqe_report_pending = false;
+		vtd_error_send(v, &v->iqe_report);
+	}
 }
 
 static int vtd_snapshot(void *model, struct viommu_queue_snap *s)
@@ -59,6 +77,7 @@ static int vtd_snapshot(void *model, struct viommu_queue_snap *s)
 	ret = s->head != s->tail;
 out:
 	pthread_mutex_unlock(&v->lock);
+	report_iqe(v);
 	return ret;
 }
 
@@ -78,6 +97,7 @@ static void vtd_finish(void *model, const struct viommu_queue_snap *s, uint32_t 
 			raise_iqe(v, (unsigned int)-err);
 	}
 	pthread_mutex_unlock(&v->lock);
+	report_iqe(v);
 }
 
 static void current_caps(struct vtd *v, struct vtd_caps *caps, uint64_t *rtaddr)

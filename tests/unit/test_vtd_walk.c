@@ -570,6 +570,102 @@ Test(vtd_dma, scalable_fault_of_request_without_pasid_has_pp_clear)
 	cr_assert_eq(msis, 1);
 }
 
+/* ---- vtd-error reports (the API's `vtd-error` event) ---- */
+
+static struct viommu_error errs[64];
+static unsigned int nerrs;
+static uint64_t fake_now;
+
+static void on_error(void *opaque, const struct viommu_error *e)
+{
+	cr_assert_eq(opaque, &errs);
+	if (nerrs < 64)
+		errs[nerrs] = *e;
+	nerrs++;
+}
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static void watch_errors(void)
+{
+	nerrs = 0;
+	fake_now = 5000000000ULL;
+	v->on_error = on_error;
+	v->on_error_opaque = &errs;
+	v->now_ns = fake_clock;
+}
+
+Test(vtd_dma, faults_are_reported_rate_limited)
+{
+	uint64_t pt = legacy_ctx(2, 0, 7);
+	uint32_t val = 0;
+
+	map(pt, 4, 0x10000, 0x400000, 1, false, false);
+	enable_translation(false);
+	watch_errors();
+	cr_assert_eq(dma_write(&dma, 0x10010, &val, 4), -EPERM);
+	cr_assert_eq(nerrs, 1);
+	cr_assert_eq(errs[0].kind, VIOMMU_ERROR_DMA_FAULT);
+	cr_assert_eq(errs[0].addr, 0x10000);
+	cr_assert_eq(errs[0].sid, SID);
+	cr_assert(errs[0].write);
+	cr_assert_eq(errs[0].code, VTD_FR_WRITE);
+	cr_assert_eq(errs[0].suppressed, 0);
+	/* A burst in the same second: VIOMMU_ERROR_EVENTS_PER_SEC reported, the rest counted. */
+	for (unsigned int i = 0; i < 30; i++)
+		cr_assert_eq(dma_read(&dma, 0x200000 + i * 4096ULL, &val, 4), -EFAULT);
+	cr_assert_eq(nerrs, VIOMMU_ERROR_EVENTS_PER_SEC);
+	cr_assert_eq(errs[1].addr, 0x200000);
+	cr_assert_not(errs[1].write);
+	cr_assert_eq(v->faults, 31, "every fault is still counted");
+	/* Next second: reported again, with the number dropped. */
+	fake_now += 1000000000ULL;
+	cr_assert_eq(dma_read(&dma, 0x300000, &val, 4), -EFAULT);
+	cr_assert_eq(nerrs, VIOMMU_ERROR_EVENTS_PER_SEC + 1);
+	cr_assert_eq(errs[VIOMMU_ERROR_EVENTS_PER_SEC].addr, 0x300000);
+	cr_assert_eq(errs[VIOMMU_ERROR_EVENTS_PER_SEC].suppressed,
+		     31 - VIOMMU_ERROR_EVENTS_PER_SEC);
+}
+
+Test(vtd_dma, fpd_suppressed_faults_are_not_reported)
+{
+	uint32_t val;
+
+	legacy_ctx(2, 0, 7);
+	w64(CTX + SID * 16, r64(CTX + SID * 16) | 2);
+	enable_translation(false);
+	watch_errors();
+	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
+	cr_assert_eq(nerrs, 0);
+}
+
+Test(vtd_dma, iqe_is_reported_with_its_index)
+{
+	uint8_t d[16] = { 0 };
+
+	watch_errors();
+	submit(VTD_DESC_IOTLB | (1u << 4), 0); /* global IOTLB: fine, slot 0 */
+	cr_assert_eq(nerrs, 0);
+	put_le64(d, 0x0f); /* unknown type 15, slot 1 */
+	cr_assert_eq(guest_mem_write(&mem, QBASE + 16, d, 16), 0);
+	reg_write(VTD_IQT, 32, 4);
+	viommu_queue_drain(&v->q);
+	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE);
+	cr_assert_eq(nerrs, 1);
+	cr_assert_eq(errs[0].kind, VIOMMU_ERROR_IQE);
+	cr_assert_eq(errs[0].index, 1);
+	cr_assert_eq(errs[0].code, VTD_IQEI_TYPE);
+	/* A bad tail (beyond the queue) is an IQE at IQH too. */
+	reg_write(VTD_FSTS, VTD_FSTS_IQE, 4);
+	reg_write(VTD_IQT, 0x7fff0, 4);
+	viommu_queue_drain(&v->q);
+	cr_assert_eq(nerrs, 2);
+	cr_assert_eq(errs[1].code, VTD_IQEI_TAIL);
+}
+
 /* ---- registers ---- */
 
 TestSuite(vtd_regs, .init = setup, .fini = teardown);

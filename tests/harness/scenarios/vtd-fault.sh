@@ -34,7 +34,22 @@ poweroff -f; sleep 5; exit 97'
 L2_CMDLINE="console=ttyS0 quiet panic=-1 intel_iommu=on,sm_off iommu.strict=1"
 L2_CMDLINE="$L2_CMDLINE iommufd.allow_unsafe_interrupts=1"
 mk_l2_initramfs "$WORK/initrd.gz" "$guest" "$BUILD/guest/kite-dmafault:/bin/kite-dmafault"
-run_kite --initrd "$WORK/initrd.gz" --iommu vtd --disk "path=$img" --log-level info
+# A control-API client sees the faults as vtd-error events and the counters in info/metrics.
+sock=$WORK/api.sock
+(
+	i=0
+	while ! [ -S "$sock" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	"$KITE" ctl "$sock" info --wait vtd-error --timeout 120 >"$WORK/ctl-event.out" 2>&1
+	"$KITE" ctl "$sock" info --timeout 30 >"$WORK/ctl-info.out" 2>&1
+	"$KITE" ctl "$sock" metrics --timeout 30 >"$WORK/ctl-metrics.out" 2>&1
+) &
+ctl_pid=$!
+run_kite --initrd "$WORK/initrd.gz" --iommu vtd --disk "path=$img" --log-level info \
+	--api-socket "$sock"
+wait $ctl_pid
+sed 's/^/ctl-event: /' "$WORK/ctl-event.out"
+sed 's/^/ctl-info: /' "$WORK/ctl-info.out"
+sed 's/^/ctl-metrics: /' "$WORK/ctl-metrics.out"
 expect_status "powers-off-after-faults" 0 "$KITE_STATUS"
 expect_output "blk-on-vfio-pci" "$KITE_SERIAL" '^BLK-DRIVER=vfio-pci'
 expect_output "device-offers-access-platform" "$KITE_SERIAL" '^DMAFAULT access_platform=1'
@@ -66,5 +81,14 @@ case "$faults" in
 *) if [ "$faults" -ge 2 ]; then ok "faults-counted" "faults=$faults"; else
 	not_ok "faults-counted" "faults=$faults, want >= 2"; fi ;;
 esac
+# The first fault (the unmapped write's data page, a DMA read): kind, address, source id.
+expect_output "api-config-has-iommu" "$WORK/ctl-event.out" \
+	'"iommu":\{"type":"vtd","scalable":false,"aw":48,"mode":"auto"\}'
+expect_output "api-info-has-viommu" "$WORK/ctl-info.out" \
+	'"viommu":\{"type":"vtd","doorbells":[1-9][0-9]*,"descriptors":[1-9][0-9]*,"forwarded":0,"host_calls":0,"iqe":0,"faults":[1-9][0-9]*\}'
+expect_output "api-vtd-error-event" "$WORK/ctl-event.out" \
+	'^\{"event":"vtd-error","data":\{"kind":"dma-fault","address":1073741824,"source_id":"00:0[0-9a-f]\.0","write":false,"reason":6,"suppressed":0\}\}$'
+expect_output "api-metrics-count-faults" "$WORK/ctl-metrics.out" \
+	'"viommu":\{"type":"vtd",.*"iqe":0,"faults":[1-9][0-9]*\}'
 expect_le "host-calls-le-doorbells" "${doorbells:--1}" "$host_calls"
 finish
