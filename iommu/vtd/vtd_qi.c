@@ -140,9 +140,24 @@ static int forward(struct vtd *v, const struct viommu_inval *inv, struct viommu_
 	return 0;
 }
 
+/* Page-selective IOTLB and PASID-IOTLB: 2^AM pages at ADDR, AM at most @max_am. */
+static int page_range(const uint64_t *qw, unsigned int max_am, struct viommu_inval *inv)
+{
+	unsigned int am = qw[1] & 0x3f;
+
+	if (am > max_am)
+		return -VTD_IQEI_RSVD;
+	inv->scope = VIOMMU_INVAL_RANGE;
+	/* Address bits below the mask are ignored (spec 6.5.2.3). */
+	inv->addr = qw[1] & ~0xfffULL & ~((1ULL << (12 + am)) - 1);
+	inv->npages = 1ULL << am;
+	inv->leaf = qw[1] & (1u << 6);
+	return 0;
+}
+
 static int parse_iotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *inv)
 {
-	unsigned int g = (qw[0] >> 4) & 3, am = qw[1] & 0x3f;
+	unsigned int g = (qw[0] >> 4) & 3;
 
 	if ((qw[0] & 0xffffffff0000ff00ULL) || (qw[1] & 0xf80))
 		return -VTD_IQEI_RSVD;
@@ -155,14 +170,7 @@ static int parse_iotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *i
 		inv->scope = VIOMMU_INVAL_DOMAIN;
 		return 0;
 	case 3:
-		if (am > VTD_MAMV)
-			return -VTD_IQEI_RSVD;
-		inv->scope = VIOMMU_INVAL_RANGE;
-		/* Address bits below the mask are ignored (spec 6.5.2.3). */
-		inv->addr = qw[1] & ~0xfffULL & ~((1ULL << (12 + am)) - 1);
-		inv->npages = 1ULL << am;
-		inv->leaf = qw[1] & (1u << 6);
-		return 0;
+		return page_range(qw, VTD_MAMV, inv);
 	default:
 		return -VTD_IQEI_RSVD;
 	}
@@ -170,7 +178,7 @@ static int parse_iotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *i
 
 static int parse_piotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *inv)
 {
-	unsigned int g = (qw[0] >> 4) & 3, am = qw[1] & 0x3f;
+	unsigned int g = (qw[0] >> 4) & 3;
 
 	if ((qw[0] & 0xfff000000000f1c0ULL) || (qw[1] & 0xf80))
 		return -VTD_IQEI_RSVD;
@@ -183,13 +191,7 @@ static int parse_piotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *
 		return 0;
 	case 3:
 		/* Linux rounds the range up to a power of two: AM is not limited by MAMV. */
-		if (am > 52)
-			return -VTD_IQEI_RSVD;
-		inv->scope = VIOMMU_INVAL_RANGE;
-		inv->addr = qw[1] & ~0xfffULL & ~((1ULL << (12 + am)) - 1);
-		inv->npages = 1ULL << am;
-		inv->leaf = qw[1] & (1u << 6);
-		return 0;
+		return page_range(qw, 52, inv);
 	default:
 		return -VTD_IQEI_RSVD;
 	}
