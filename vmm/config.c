@@ -914,6 +914,14 @@ json_t *config_to_json(const struct vm_config *cfg)
 		       json_string(cfg->console == CONSOLE_VIRTIO ? "virtio" : "serial"));
 	err |= obj_set(o, "rng", json_boolean(cfg->rng));
 	err |= obj_set(o, "hugepages", json_boolean(cfg->hugepages));
+	if (cfg->iommu.kind == IOMMU_VTD) {
+		static const char *const modes[] = { "auto", "emulated", "shadow", "nested" };
+
+		err |= obj_set(o, "iommu",
+			       json_pack("{s:s, s:b, s:i, s:s}", "type", "vtd", "scalable",
+					 cfg->iommu.scalable, "aw", (int)cfg->iommu.aw, "mode",
+					 modes[cfg->iommu.mode & 3]));
+	}
 	if (!err) {
 		json_decref(disks);
 		json_decref(nets);

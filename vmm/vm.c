@@ -377,10 +377,15 @@ int vm_add_device(struct vm *vm, const char *name, int pci_slot, struct dev_metr
 	return 0;
 }
 
-void vm_notify(struct vm *vm, enum vm_event ev)
+void vm_notify_data(struct vm *vm, enum vm_event ev, const void *data)
 {
 	if (vm->event_fn)
-		vm->event_fn(vm->event_opaque, ev);
+		vm->event_fn(vm->event_opaque, ev, data);
+}
+
+void vm_notify(struct vm *vm, enum vm_event ev)
+{
+	vm_notify_data(vm, ev, NULL);
 }
 
 static void *vcpu_thread(void *arg)

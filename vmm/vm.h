@@ -49,8 +49,13 @@ struct vm_device {
 
 #define VM_MAX_DEVICES 32
 
-/* What the VM tells the control API about, from any thread. */
-enum vm_event { VM_EVENT_BOOT, VM_EVENT_PANIC };
+/*
+ * What the VM tells the control API about, from any thread. VM_EVENT_VIOMMU_ERROR carries a
+ * const struct viommu_error * (iommu/viommu.h); the others no data.
+ */
+enum vm_event { VM_EVENT_BOOT, VM_EVENT_PANIC, VM_EVENT_VIOMMU_ERROR };
+
+struct viommu_counters;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -93,8 +98,13 @@ struct vm {
 	unsigned int ndevices;
 
 	/* Set before vm_start; called on the thread where the event happens. */
-	void (*event_fn)(void *opaque, enum vm_event ev);
+	void (*event_fn)(void *opaque, enum vm_event ev, const void *data);
 	void *event_opaque;
+
+	/* The vIOMMU's counters for `info`/`metrics` (any thread), if the VM has one. */
+	const char *viommu_type; /* "vtd" */
+	void (*viommu_counters)(void *opaque, struct viommu_counters *c);
+	void *viommu_opaque;
 
 	/* Presses the guest's power button (ACPI GED), if the platform has one. 0 or -errno. */
 	int (*power_button)(void *opaque);
@@ -151,8 +161,9 @@ int vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /* Lists a device for the control API. 0 or -ENOSPC. */
 int vm_add_device(struct vm *vm, const char *name, int pci_slot, struct dev_metrics *m);
-/* Reports @ev to vm->event_fn, if any. */
+/* Reports @ev (with @data, see enum vm_event) to vm->event_fn, if any. */
 void vm_notify(struct vm *vm, enum vm_event ev);
+void vm_notify_data(struct vm *vm, enum vm_event ev, const void *data);
 
 /* Milliseconds of wall time since kite started. */
 double vm_elapsed_ms(const struct vm *vm);

@@ -46,13 +46,6 @@ struct api_client {
 	bool closing;	/* close once the output is flushed (or at once if it cannot be) */
 };
 
-struct api_msg {
-	struct api_msg *next;
-	uint64_t serial; /* 0: every client */
-	char *line;
-	size_t len;
-	double boot_ms;	 /* a boot event: record it for `info` (< 0: not one) */
-};
 
 static char tag_listen, tag_wake;
 
