@@ -326,18 +326,22 @@ struct pci_device *pci_bus_device(struct pci_bus *bus, unsigned int slot)
 	return dev;
 }
 
-/* First naturally aligned fit for @size at or after *@next in @w; 0 or -ENOSPC. */
+/*
+ * First fit for @size at or after *@next in @w, aligned to max(size, 4 KiB): a sub-page BAR
+ * gets a page of its own, so a device can trap (or map) it without sharing the page.
+ * 0 or -ENOSPC.
+ */
 static int window_fit(const struct pci_window *w, uint64_t *next, uint64_t size, uint64_t *addr)
 {
-	uint64_t a;
+	uint64_t a, span = size < WINDOW_ALIGN ? WINDOW_ALIGN : size;
 
-	if (!w->size || *next > UINT64_MAX - (size - 1))
+	if (!w->size || *next > UINT64_MAX - (span - 1))
 		return -ENOSPC;
-	a = ALIGN_UP(*next, size);
-	if (!window_contains(w, a, size))
+	a = ALIGN_UP(*next, span);
+	if (!window_contains(w, a, span))
 		return -ENOSPC;
 	*addr = a;
-	*next = a + size;
+	*next = a + span;
 	return 0;
 }
 

@@ -30,7 +30,7 @@
 	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT |          \
 	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 #define BAR_FLAGS_MASK 0xfu /* memory BARs: space, type and prefetchable bits */
-#define BAR_MIN_SIZE 4096u
+#define BAR_MIN_SIZE 16u /* PCI 3.0 6.2.5.1: memory BARs claim at least 16 bytes */
 #define BAR_MEM32_MAX_SIZE (1ull << 31)
 
 static unsigned int bar_reg(unsigned int bar)
@@ -155,6 +155,8 @@ uint32_t pci_config_read(struct pci_device *dev, uint32_t off, uint32_t size)
 	for (uint32_t i = 0; i < size; i++)
 		if (off + i < PCI_CFG_SPACE)
 			v |= (uint32_t)dev->config[off + i] << (8 * i);
+	if (dev->ops && dev->ops->config_read)
+		v = dev->ops->config_read(dev, off, size, v);
 	return v;
 }
 
