@@ -70,7 +70,9 @@ nic_run() { # NAME [KITE ARGS...]
 		not_ok "$_name: $nic_a still on vfio-pci"
 }
 
-nic_run "run 1" --vfio "bdf=$nic_a"
+nic_run "run 1" --vfio "bdf=$nic_a" --log-level info
+# Everything after builds on a working first run.
+[ "$HARNESS_FAILED" -eq 0 ] || finish
 nic_run "run 2" --vfio "bdf=$nic_a"
 
 # SIGKILL mid-run: L2 brings the NIC up and waits; kite dies without cleaning up.
