@@ -79,6 +79,8 @@ static int build_pci(struct vm *vm)
 									 : (1ULL << 32),
 					1ULL << 30),
 		.mmio64_size = X86_PCI_MMIO64_SIZE,
+		.io_base = X86_PCI_IO_BASE,
+		.io_size = X86_PCI_IO_SIZE,
 	};
 	struct pci_bus *bus = pci_bus_create(vm, &layout);
 

@@ -2,7 +2,8 @@
 /*
  * PCI: one host bridge with ECAM on segment 0, bus 0, type-0 endpoints
  * (function 0 of each slot), BARs placed in a 32-bit and a 64-bit MMIO
- * window, MSI-X (devices/pci/msix.h). Legacy INTx is not provided.
+ * window and an I/O port window, MSI-X (devices/pci/msix.h). Legacy INTx is
+ * not provided.
  *
  * Threading: config and BAR accesses arrive on vCPU threads; the bus
  * serialises config space with its own lock. BAR handlers of one device may
@@ -48,7 +49,7 @@ struct pci_device;
 #define PCI_HOST_DEVICE_ID 0x0008
 #define PCI_HOST_CLASS 0x060000
 
-enum pci_bar_type { PCI_BAR_NONE = 0, PCI_BAR_MEM32, PCI_BAR_MEM64 };
+enum pci_bar_type { PCI_BAR_NONE = 0, PCI_BAR_MEM32, PCI_BAR_MEM64, PCI_BAR_IO };
 
 struct pci_device_ops {
 	/* Guest access to a BAR's registers; @off is relative to the BAR start. */
@@ -79,7 +80,11 @@ struct pci_device_ops {
 
 struct pci_bar {
 	enum pci_bar_type type;
-	uint64_t size;		/* power of two, >= 16; placed on at least a 4 KiB boundary */
+	/*
+	 * Power of two. Memory: >= 16, placed on at least a 4 KiB boundary. I/O: 4..256, in
+	 * the bus's I/O window (port space), naturally aligned; decodes with I/O Space Enable.
+	 */
+	uint64_t size;
 	bool prefetchable;
 	uint64_t addr;		/* current guest address as programmed */
 	/*
@@ -119,7 +124,8 @@ void pci_device_init(struct pci_device *dev, const struct pci_device_ops *ops, v
  * Declares BAR @bar (a MEM64 BAR also takes @bar+1). @size: a power of two,
  * >= 16 (the smallest memory BAR), at most 2 GiB for MEM32. A BAR smaller
  * than a page is still placed on its own 4 KiB-aligned page, so nothing else
- * decodes in the rest of that page and a device can trap it whole. -EINVAL for anything else, for a BAR
+ * decodes in the rest of that page and a device can trap it whole. PCI_BAR_IO:
+ * 4..256 bytes of port space (the bus needs an I/O window). -EINVAL for anything else, for a BAR
  * slot already in use, or once the device is on a bus.
  */
 int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_type type,
@@ -148,6 +154,7 @@ struct pci_bus_layout {
 	uint64_t ecam_base;	/* 1 MiB: bus 0 only */
 	uint64_t mmio32_base, mmio32_size;
 	uint64_t mmio64_base, mmio64_size;	/* size 0: no 64-bit window */
+	uint64_t io_base, io_size;		/* port window for I/O BARs; size 0: none */
 };
 
 /*

@@ -17,7 +17,7 @@
  * sizes. Parts the kernel lets us mmap (the sparse-mmap capability honoured) become KVM
  * memory slots at the guest's BAR address while Memory Space is enabled; the pages holding
  * the MSI-X table and PBA, and whatever cannot be mapped, are trapped and forwarded with
- * pread/pwrite. I/O BARs are not offered (kite's bus has no I/O window yet).
+ * pread/pwrite, like I/O BARs (up to 256 ports, in the bus's I/O window).
  */
 #include "devices/vfio/vfio.h"
 
@@ -150,10 +150,9 @@ static void vfio_config_write(struct pci_device *pci, uint32_t off, uint32_t siz
 
 		/* The device decodes and masters as the guest says; INTx stays off. */
 		if (cfg_rw(d, &host, 2, PCI_COMMAND, false)) {
-			host = (uint16_t)((host & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-						    PCI_COMMAND_MASTER)) |
-					  (guest & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)) |
-					  PCI_COMMAND_INTX_DISABLE);
+			const uint16_t fwd = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+
+			host = (uint16_t)((host & ~fwd) | (guest & fwd) | PCI_COMMAND_INTX_DISABLE);
 			if (!cfg_rw(d, &host, 2, PCI_COMMAND, true))
 				log_warn("%s: command register write failed", d->label);
 		}
@@ -361,8 +360,10 @@ static int setup_bars(struct vfio_dev *d)
 		if (!r->size)
 			continue;
 		if (!mem_bar(d->real, i, &is64, &pref)) {
-			log_info("%s: I/O BAR%u (0x%llx bytes) not offered to the guest", d->label,
-				 i, (unsigned long long)r->size);
+			/* Trapped and forwarded like any non-mappable region. */
+			if (pci_device_set_bar(&d->pci, i, PCI_BAR_IO, r->size, false))
+				log_info("%s: I/O BAR%u (0x%llx bytes) not offered to the guest",
+					 d->label, i, (unsigned long long)r->size);
 			continue;
 		}
 		if (is64 && i == PCI_NUM_BARS - 1) {

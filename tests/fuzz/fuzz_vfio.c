@@ -180,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pci_bus_layout l = { .ecam_base = ECAM, .mmio32_base = 0xc0000000ull,
 				    .mmio32_size = 0x20000000ull, .mmio64_base = 1ull << 34,
-				    .mmio64_size = 1ull << 30 };
+				    .mmio64_size = 1ull << 30, .io_base = 0xc000, .io_size = 0x4000 };
 	static struct vm vm;
 	struct host_iommu h;
 	struct vfio_dev *d;
@@ -217,10 +217,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct pci_bar *b = &pd->bars[op % PCI_NUM_BARS];
 			uint64_t a = (b->addr & ~0xfffull) + (off % 0x4100);
 
+			struct bus *space = b->type == PCI_BAR_IO ? &vm.pio : &vm.mmio;
+
+			if (b->type == PCI_BAR_IO)
+				a = b->addr + (off % 0x120);
 			if (op & 0x40)
-				bus_write(&vm.mmio, a, buf, sz);
+				bus_write(space, a, buf, sz);
 			else
-				bus_read(&vm.mmio, a, buf, sz);
+				bus_read(space, a, buf, sz);
 		} else {
 			uint64_t a = ECAM + (1u << 15) + (off & 0xfff);
 

@@ -62,6 +62,57 @@ Test(pci_seams, sub_page_bars_get_a_page_each)
 		     (uint64_t)1 << 56 | 0x8);
 }
 
+Test(pci_seams, io_bars)
+{
+	struct pci_bus_layout l = test_layout();
+	struct pci_bus *b2;
+	struct tdev a, c;
+	struct vm v2;
+	uint8_t d[4] = { 0 };
+
+	test_vm_init(&v2);
+	l.io_base = 0xc000;
+	l.io_size = 0x4000;
+	b2 = pci_bus_create(&v2, &l);
+	cr_assert_not_null(b2);
+	tdev_init(&a);
+	tdev_init(&c);
+	cr_assert_eq(pci_device_set_bar(&a.pci, 0, PCI_BAR_IO, 0x20, false), 0);
+	cr_assert_eq(pci_device_set_bar(&a.pci, 1, PCI_BAR_IO, 0x2, false), -EINVAL);
+	cr_assert_eq(pci_device_set_bar(&a.pci, 1, PCI_BAR_IO, 0x200, false), -EINVAL);
+	cr_assert_eq(pci_device_set_bar(&a.pci, 1, PCI_BAR_IO, 0x100, false), 0);
+	cr_assert_eq(pci_device_set_bar(&c.pci, 0, PCI_BAR_IO, 0x4, false), 0);
+	cr_assert_eq(pci_bus_add(b2, &a.pci), 0);
+	cr_assert_eq(pci_bus_add(b2, &c.pci), 0);
+	cr_assert_eq(a.pci.bars[0].addr, 0xc000);
+	cr_assert_eq(a.pci.bars[1].addr, 0xc100, "naturally aligned, no page rounding");
+	cr_assert_eq(c.pci.bars[0].addr, 0xc200);
+	cr_assert_eq(pci_config_read(&a.pci, PCI_BASE_ADDRESS_0, 4), 0xc001);
+	pci_config_write(&a.pci, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	cr_assert_eq(pci_config_read(&a.pci, PCI_BASE_ADDRESS_0, 4), 0xffe1);
+	pci_config_write(&a.pci, PCI_BASE_ADDRESS_0, 4, 0xc000);
+	/* Memory Space alone does not decode I/O BARs; I/O Space does, in port space only. */
+	pci_config_write(&a.pci, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	cr_assert_eq(a.pci.bars[0].decode, PCI_BAR_UNMAPPED);
+	pci_config_write(&a.pci, PCI_COMMAND, 2, PCI_COMMAND_IO);
+	cr_assert_eq(a.pci.bars[0].decode, 0xc000);
+	cr_assert_eq(bus_read(&v2.pio, 0xc01c, d, 4), 0);
+	cr_assert_eq(get_le32(d), 0x1c);
+	cr_assert_eq(test_mmio_read(&v2, 0xc01c, 4), 0xffffffff, "not in MMIO space");
+	/* A BAR moved outside the window decodes nowhere. */
+	pci_config_write(&a.pci, PCI_BASE_ADDRESS_0, 4, 0x1000);
+	cr_assert_eq(a.pci.bars[0].decode, PCI_BAR_UNMAPPED);
+	/* Without an I/O window an I/O BAR cannot be placed. */
+	{
+		struct tdev e;
+
+		tdev_init(&e);
+		cr_assert_eq(pci_device_set_bar(&e.pci, 0, PCI_BAR_IO, 0x20, false), 0);
+		cr_assert_eq(pci_bus_add(bus, &e.pci), -ENOSPC);
+	}
+	vm_destroy(&v2);
+}
+
 static uint32_t hook_read(struct pci_device *dev, uint32_t off, uint32_t size, uint32_t val)
 {
 	if (off >= 0x100)

@@ -331,6 +331,8 @@ static void setup(void)
 {
 	struct pci_bus_layout l = test_layout();
 
+	l.io_base = 0xc000;
+	l.io_size = 0x4000;
 	fake_device();
 	test_vm_init(&vm);
 	cr_assert_eq(guest_mem_init(&vm.mem, MiB(16), GiB(3)), 0);
@@ -451,7 +453,7 @@ Test(vfio, bar_sizing)
 	test_cfg_write(&vm, 1, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
 	cr_assert_eq(test_cfg_read(&vm, 1, PCI_BASE_ADDRESS_1, 4), 0xffffff80, "sub-page BAR");
 	test_cfg_write(&vm, 1, PCI_BASE_ADDRESS_2, 4, 0xffffffff);
-	cr_assert_eq(test_cfg_read(&vm, 1, PCI_BASE_ADDRESS_2, 4), 0, "I/O BAR not offered");
+	cr_assert_eq(test_cfg_read(&vm, 1, PCI_BASE_ADDRESS_2, 4), 0xffe1, "32-port I/O BAR");
 	test_cfg_write(&vm, 1, PCI_BASE_ADDRESS_4, 4, 0xffffffff);
 	test_cfg_write(&vm, 1, PCI_BASE_ADDRESS_5, 4, 0xffffffff);
 	cr_assert_eq(test_cfg_read(&vm, 1, PCI_BASE_ADDRESS_4, 4),
@@ -508,6 +510,19 @@ Test(vfio, trapped_accesses)
 	cr_assert_eq(fk.last_bar_off, REG_OFF(1) + 4);
 	test_mmio_write(&vm, d->bars[1].addr + 8, 4, 0xdeadbeef);
 	cr_assert_eq(get_le32(fk.bar[1] + 8), 0xdeadbeef);
+	/* The I/O BAR is forwarded too, once I/O Space is on. */
+	cr_assert_eq(d->bars[2].type, PCI_BAR_IO);
+	{
+		uint8_t v[4] = { 0 };
+
+		cr_assert_eq(bus_read(&vm.pio, d->bars[2].addr + 4, v, 4), 0);
+		cr_assert_eq(get_le32(v), 0xffffffff, "I/O decode off");
+		test_cfg_write(&vm, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+		cr_assert_eq(fk.last_cmd, PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_INTX_DISABLE);
+		cr_assert_eq(bus_read(&vm.pio, d->bars[2].addr + 4, v, 4), 0);
+		cr_assert_eq(get_le32(v), 0x27262524);
+		cr_assert_eq(fk.last_bar_off, REG_OFF(2) + 4);
+	}
 	/* Past the real 128 bytes, inside the guest's page: nobody decodes it. */
 	cr_assert_eq(test_mmio_read(&vm, d->bars[1].addr + 0x80, 4), 0xffffffff);
 	/* The MSI-X table is kite's: no access reaches the device. */

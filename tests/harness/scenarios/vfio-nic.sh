@@ -38,7 +38,9 @@ l1_fetch() {
 	(
 		i=0
 		while [ $i -lt 300 ]; do
-			busybox wget -q -T 20 -O "$WORK/recv" http://169.254.88.2:8080/blob 2>/dev/null && break
+			# (busybox 1.35's wget crashes on -T: bound it with timeout instead)
+			timeout 600 busybox wget -q -O "$WORK/recv" http://169.254.88.2:8080/blob \
+				2>"$WORK/wget.err" && break
 			sleep 1
 			i=$((i + 1))
 		done
@@ -64,7 +66,7 @@ nic_run() { # NAME [KITE ARGS...]
 	if [ -n "$l2sum" ] && [ "$l2sum" = "$l1sum" ]; then
 		ok "$_name: 100 MB L2 -> L1, sha256 matches" "$l1sum, $(($(now_ms) - t0)) ms run"
 	else
-		not_ok "$_name: 100 MB L2 -> L1, sha256 matches" "L2 '$l2sum' L1 '$l1sum'"
+		not_ok "$_name: 100 MB L2 -> L1, sha256 matches" "L2 '$l2sum' L1 '$l1sum'; wget: $(cat "$WORK/wget.err" 2>/dev/null)"
 	fi
 	[ "$(pci_driver "$nic_a")" = vfio-pci ] && ok "$_name: $nic_a still on vfio-pci" ||
 		not_ok "$_name: $nic_a still on vfio-pci"
