@@ -4,11 +4,11 @@
  *
  * Config space: kite keeps the type-0 header itself (IDs copied from the device; BARs, the
  * command register's decode bits, the ROM BAR and the interrupt pin virtualised) and shows
- * the device's capability list, re-chained to leave out MSI (MSI-X is what kite offers).
+ * the device's capability list, re-chained to leave out MSI when there is MSI-X.
  * Capability bodies are read live from the device through the config-read hook, except
- * MSI-X's, which kite emulates (devices/pci/msix.c in external mode: the guest's vector
- * programming becomes KVM MSI routes, and the host's interrupt eventfds, handed to the kernel
- * with VFIO_DEVICE_SET_IRQS, are KVM irqfds). Guest writes to capability bodies other than
+ * MSI-X's and MSI's, which kite emulates (devices/pci/msix.c in external mode, msi.c: the
+ * guest's vector programming becomes KVM MSI routes, and the host's interrupt eventfds,
+ * handed to the kernel with VFIO_DEVICE_SET_IRQS, are KVM irqfds). Guest writes to capability bodies other than
  * MSI-X's Message Control are dropped: the PCIe capability is read-through only, so a guest
  * cannot start an FLR, change payload sizes or ASPM behind kite's back. Extended config space
  * reads as 0 (no extended capabilities).
@@ -31,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "devices/pci/msi.h"
 #include "devices/pci/msix.h"
 #include "devices/pci/pci.h"
 #include "vmm/log.h"
@@ -72,6 +73,8 @@ struct vfio_dev {
 	struct msix *msix;
 	unsigned int msix_cap;
 	unsigned int host_vectors; /* MSI-X vectors the kernel has eventfds for */
+	struct msi *msi;	   /* only when the device has no MSI-X */
+	unsigned int host_msi;	   /* MSI vectors the kernel has eventfds for */
 };
 
 static int dev_ioctl(struct vfio_dev *d, unsigned long req, void *arg)
@@ -90,8 +93,8 @@ static bool cfg_rw(struct vfio_dev *d, void *buf, size_t n, uint64_t off, bool w
 
 /* ---- interrupts ---- */
 
-/* Hands the kernel one eventfd per vector (@n > 0), or turns MSI-X off (@n == 0). */
-static int set_msix_irqs(struct vfio_dev *d, unsigned int n)
+/* Hands the kernel one eventfd per vector (@n > 0), or turns MSI-X or MSI off (@n == 0). */
+static int set_irqs(struct vfio_dev *d, unsigned int index, unsigned int n)
 {
 	size_t len = sizeof(struct vfio_irq_set) + n * sizeof(int32_t);
 	struct vfio_irq_set *s = calloc(1, len);
@@ -102,22 +105,30 @@ static int set_msix_irqs(struct vfio_dev *d, unsigned int n)
 	s->argsz = (uint32_t)len;
 	s->flags = (n ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) |
 		   VFIO_IRQ_SET_ACTION_TRIGGER;
-	s->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	s->index = index;
 	s->start = 0;
 	s->count = n;
 	for (unsigned int i = 0; i < n; i++) {
-		int32_t efd = msix_vector_eventfd(d->msix, (uint16_t)i);
+		int32_t efd = index == VFIO_PCI_MSIX_IRQ_INDEX ? msix_vector_eventfd(d->msix, (uint16_t)i)
+							       : msi_vector_eventfd(d->msi, i);
 
 		memcpy(s->data + i * sizeof(int32_t), &efd, sizeof(efd));
 	}
 	ret = dev_ioctl(d, VFIO_DEVICE_SET_IRQS, s);
 	free(s);
 	if (ret < 0)
-		log_error("%s: VFIO_DEVICE_SET_IRQS MSI-X %u vectors: %s", d->label, n,
-			  strerror(-ret));
-	else
+		log_error("%s: VFIO_DEVICE_SET_IRQS %s %u vectors: %s", d->label,
+			  index == VFIO_PCI_MSIX_IRQ_INDEX ? "MSI-X" : "MSI", n, strerror(-ret));
+	else if (index == VFIO_PCI_MSIX_IRQ_INDEX)
 		d->host_vectors = n;
+	else
+		d->host_msi = n;
 	return ret < 0 ? ret : 0;
+}
+
+static int set_msix_irqs(struct vfio_dev *d, unsigned int n)
+{
+	return set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX, n);
 }
 
 /* ---- config space ---- */
@@ -130,6 +141,7 @@ static uint32_t vfio_config_read(struct pci_device *pci, uint32_t off, uint32_t 
 
 	if (off >= CFG_LEN)
 		return 0;
+	val = msi_config_read(d->msi, off, size, val);
 	for (uint32_t i = 0; i < size; i++) {
 		if (off + i >= CFG_LEN || !d->live[off + i])
 			continue;
@@ -156,6 +168,17 @@ static void vfio_config_write(struct pci_device *pci, uint32_t off, uint32_t siz
 			if (!cfg_rw(d, &host, 2, PCI_COMMAND, true))
 				log_warn("%s: command register write failed", d->label);
 		}
+	}
+	if (d->msi) {
+		unsigned int n;
+
+		msi_config_write(d->msi, off, size);
+		n = msi_enabled_vectors(d->msi);
+		/* The kernel cannot resize an enabled MSI block: off first, then the new count. */
+		if (n != d->host_msi && d->host_msi)
+			set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, 0);
+		if (n != d->host_msi && n)
+			set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, n);
 	}
 	if (d->msix) {
 		bool on;
@@ -425,14 +448,31 @@ static void unmap_areas(struct vfio_dev *d)
 	}
 }
 
-/* Walks the device's list: MSI left out, MSI-X emulated, the rest read live. */
-static int setup_caps(struct vfio_dev *d, unsigned int *msix_cap)
+/* Offset of the first capability @id in the device's own list, 0 if none. */
+static unsigned int real_cap(const struct vfio_dev *d, uint8_t id)
+{
+	unsigned int hops = 0;
+
+	if (!(get_le16(d->real + PCI_STATUS) & PCI_STATUS_CAP_LIST))
+		return 0;
+	for (unsigned int off = d->real[PCI_CAPABILITY_LIST] & ~3u;
+	     off >= PCI_CAP_START && off <= CFG_LEN - 4 && hops++ < 48; off = d->real[off + 1] & ~3u)
+		if (d->real[off] == id)
+			return off;
+	return 0;
+}
+
+/*
+ * Walks the device's list: MSI-X emulated, MSI emulated only when there is no MSI-X (else
+ * left out), the rest read live.
+ */
+static int setup_caps(struct vfio_dev *d, unsigned int *msix_cap, unsigned int *msi_cap)
 {
 	uint8_t *c = d->pci.config;
 	unsigned int off, prev = PCI_CAPABILITY_LIST, hops = 0;
-	bool seen[CFG_LEN] = { false };
+	bool seen[CFG_LEN] = { false }, has_msix = real_cap(d, PCI_CAP_ID_MSIX) != 0;
 
-	*msix_cap = 0;
+	*msix_cap = *msi_cap = 0;
 	c[PCI_CAPABILITY_LIST] = 0;
 	put_le16(c + PCI_STATUS, get_le16(c + PCI_STATUS) & ~PCI_STATUS_CAP_LIST);
 	/* Nothing is appended after the device's own list. */
@@ -448,11 +488,14 @@ static int setup_caps(struct vfio_dev *d, unsigned int *msix_cap)
 		}
 		seen[off] = true;
 		id = d->real[off];
-		if (id == PCI_CAP_ID_MSI) {
-			log_info("%s: MSI capability at 0x%x hidden (MSI-X is offered)", d->label,
-				 off);
+		if (id == PCI_CAP_ID_MSI && (has_msix || *msi_cap ||
+					     off + msi_cap_len(get_le16(d->real + off + 2)) > CFG_LEN)) {
+			log_info("%s: MSI capability at 0x%x hidden%s", d->label, off,
+				 has_msix ? " (MSI-X is offered)" : "");
 			continue;
 		}
+		if (id == PCI_CAP_ID_MSI)
+			*msi_cap = off;
 		if (id == PCI_CAP_ID_MSIX) {
 			if (off > CFG_LEN - PCI_CAP_MSIX_SIZEOF)
 				continue;
@@ -471,6 +514,8 @@ static int setup_caps(struct vfio_dev *d, unsigned int *msix_cap)
 		d->live[off] = d->live[off + 1] = 0;
 		if (off == *msix_cap)
 			memset(d->live + off, 0, PCI_CAP_MSIX_SIZEOF);
+		if (off == *msi_cap)
+			memset(d->live + off, 0, msi_cap_len(get_le16(d->real + off + 2)));
 	}
 	return 0;
 }
@@ -600,6 +645,8 @@ void vfio_dev_destroy(struct vfio_dev *d)
 		return;
 	if (d->host_vectors)
 		set_msix_irqs(d, 0);
+	if (d->host_msi)
+		set_irqs(d, VFIO_PCI_MSI_IRQ_INDEX, 0);
 	unmap_areas(d);
 	if (d->fd >= 0) {
 		reset_device(d, "at exit");
@@ -614,6 +661,7 @@ void vfio_dev_destroy(struct vfio_dev *d)
 	if (d->kvm_dev_fd >= 0)
 		close(d->kvm_dev_fd);
 	msix_destroy(d->msix);
+	msi_destroy(d->msi);
 	free(d);
 }
 
@@ -622,7 +670,7 @@ struct vfio_dev *vfio_dev_create(struct vm *vm, struct pci_bus *bus, const struc
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_dev *d = calloc(1, sizeof(*d));
-	unsigned int msix_cap;
+	unsigned int msix_cap, msi_cap;
 	int ret;
 
 	if (!d) {
@@ -663,13 +711,18 @@ struct vfio_dev *vfio_dev_create(struct vm *vm, struct pci_bus *bus, const struc
 		goto err;
 	}
 	header_from_device(d);
-	if (setup_bars(d) || setup_caps(d, &msix_cap))
+	if (setup_bars(d) || setup_caps(d, &msix_cap, &msi_cap))
 		goto err;
 	if (msix_cap && setup_msix(d, msix_cap))
 		goto err;
-	if (!msix_cap)
-		log_warn("%s: no MSI-X capability: the guest gets no interrupts from it (INTx and "
-			 "MSI are not offered yet)", d->label);
+	if (msi_cap) {
+		d->msi = msi_create(vm, &d->pci, msi_cap, get_le16(d->real + msi_cap + PCI_MSI_FLAGS));
+		if (!d->msi)
+			goto err;
+	}
+	if (!msix_cap && !msi_cap)
+		log_warn("%s: no MSI-X or MSI capability: the guest gets no interrupts from it "
+			 "(INTx is not offered yet)", d->label);
 	d->msix_cap = msix_cap;
 	map_areas(d);
 	/* Quiet until the guest enables it: no decoding, no DMA, no INTx. */
@@ -689,7 +742,7 @@ struct vfio_dev *vfio_dev_create(struct vm *vm, struct pci_bus *bus, const struc
 	vm_add_device(vm, d->label, (int)d->pci.slot, NULL);
 	log_info("%s: guest slot %02x.0 [%04x:%04x], %s", d->label, d->pci.slot,
 		 get_le16(d->real + PCI_VENDOR_ID), get_le16(d->real + PCI_DEVICE_ID),
-		 msix_cap ? "MSI-X" : "no interrupts");
+		 msix_cap ? "MSI-X" : msi_cap ? "MSI" : "no interrupts");
 	return d;
 err:
 	vfio_dev_destroy(d);
@@ -704,6 +757,11 @@ struct pci_device *vfio_dev_pci(struct vfio_dev *d)
 struct msix *vfio_dev_msix(struct vfio_dev *d)
 {
 	return d->msix;
+}
+
+struct msi *vfio_dev_msi(struct vfio_dev *d)
+{
+	return d->msi;
 }
 
 unsigned int vfio_dev_host_vectors(struct vfio_dev *d)

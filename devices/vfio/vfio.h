@@ -72,6 +72,7 @@ void vfio_dev_destroy(struct vfio_dev *d);
 /* For tests. */
 struct pci_device *vfio_dev_pci(struct vfio_dev *d);
 struct msix *vfio_dev_msix(struct vfio_dev *d);
+struct msi *vfio_dev_msi(struct vfio_dev *d);
 /* Host-side MSI-X vectors enabled through VFIO_DEVICE_SET_IRQS (0: off). */
 unsigned int vfio_dev_host_vectors(struct vfio_dev *d);
 

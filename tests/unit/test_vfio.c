@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/pci/msi.h"
 #include "devices/pci/msix.h"
 #include "devices/pci/pci.h"
 #include "devices/vfio/vfio.h"
@@ -47,7 +48,7 @@ struct fake {
 	unsigned int bar_preads, bar_pwrites;
 	uint64_t last_bar_off;
 	uint16_t cmd_writes, last_cmd;
-	unsigned int last_irq_count, last_irq_flags;
+	unsigned int last_irq_count, last_irq_flags, last_irq_index;
 	int32_t irq_fds[NVEC];
 	void *maps[MAX_MAPS];
 	size_t map_len[MAX_MAPS];
@@ -258,7 +259,7 @@ static int f_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	case VFIO_DEVICE_SET_IRQS: {
 		struct vfio_irq_set *s = arg;
 
-		cr_assert_eq(s->index, VFIO_PCI_MSIX_IRQ_INDEX);
+		fk.last_irq_index = s->index;
 		note(EV_SET_IRQS);
 		fk.last_irq_count = s->count;
 		fk.last_irq_flags = s->flags;
@@ -550,6 +551,7 @@ Test(vfio, msix_programming)
 	/* Linux: enable with the function masked, program, unmask. */
 	test_cfg_write(&vm, 1, 0xa2, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	cr_assert_eq(count_of(EV_SET_IRQS), 1);
+	cr_assert_eq(fk.last_irq_index, VFIO_PCI_MSIX_IRQ_INDEX);
 	cr_assert_eq(fk.last_irq_count, NVEC);
 	cr_assert_eq(fk.last_irq_flags, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
 	m = vfio_dev_msix(vm.cleanups[vm.ncleanups - 1].arg);
@@ -573,6 +575,72 @@ Test(vfio, msix_programming)
 	cr_assert_eq(fk.last_irq_count, 0);
 	cr_assert_eq(fk.last_irq_flags, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER);
 	cr_assert_not(msix_vector_wired(m, 2));
+}
+
+/* A device with MSI and no MSI-X: kite emulates MSI, multiple messages and per-vector masks. */
+Test(vfio, msi_without_msix)
+{
+	struct msi *m;
+	uint64_t addr;
+	uint32_t data;
+	unsigned int n = 0, ids[8], off;
+
+	/* PM (0xc8) -> MSI (0x50, 64-bit with masks: 24 bytes) -> PCIe (0xe0). */
+	memset(fk.cfg + 0xd0, 0, 2);
+	put_cap(0xc8, PCI_CAP_ID_PM, 0x50);
+	put_cap(0x50, PCI_CAP_ID_MSI, 0xe0);
+	put_cap(0xe0, PCI_CAP_ID_EXP, 0);
+	put_le16(fk.cfg + 0x52, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT | (3 << 1));
+	add_path("path=/dev/vfio/devices/vfio0");
+	cr_assert_eq(build(), 0);
+	m = vfio_dev_msi(vm.cleanups[vm.ncleanups - 1].arg);
+	cr_assert_not_null(m);
+	for (off = test_cfg_read(&vm, 1, PCI_CAPABILITY_LIST, 1); off && n < 8;
+	     off = test_cfg_read(&vm, 1, off + 1, 1))
+		ids[n++] = test_cfg_read(&vm, 1, off, 1);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(ids[1], PCI_CAP_ID_MSI);
+	cr_assert_eq(ids[2], PCI_CAP_ID_EXP);
+	cr_assert_eq(test_cfg_read(&vm, 1, 0xe0 + PCI_EXP_DEVCTL, 2), 0x2810, "PCIe still live");
+	cr_assert_eq(test_cfg_read(&vm, 1, 0x52, 2), 0x0186, "MMC 8, 64-bit, per-vector masks");
+	test_cfg_write(&vm, 1, 0x54, 4, 0xfee00000);
+	test_cfg_write(&vm, 1, 0x58, 4, 0);
+	test_cfg_write(&vm, 1, 0x5c, 2, 0x4020);
+	test_cfg_write(&vm, 1, 0x60, 4, 0x2); /* mask register: vector 1 */
+	cr_assert_eq(count_of(EV_SET_IRQS), 0);
+	test_cfg_write(&vm, 1, 0x52, 2, PCI_MSI_FLAGS_ENABLE | (2 << 4));
+	cr_assert_eq(count_of(EV_SET_IRQS), 1);
+	cr_assert_eq(fk.last_irq_index, VFIO_PCI_MSI_IRQ_INDEX);
+	cr_assert_eq(fk.last_irq_count, 4);
+	for (unsigned int i = 0; i < 4; i++)
+		cr_assert_eq(fk.irq_fds[i], msi_vector_eventfd(m, i));
+	cr_assert(msi_vector_wired(m, 0, &addr, &data));
+	cr_assert_eq(addr, 0xfee00000);
+	cr_assert_eq(data, 0x4020);
+	cr_assert_not(msi_vector_wired(m, 1, NULL, NULL), "masked");
+	cr_assert(msi_vector_wired(m, 3, NULL, &data));
+	cr_assert_eq(data, 0x4023);
+	cr_assert_not(msi_vector_wired(m, 4, NULL, NULL), "beyond the enabled count");
+	/* A masked vector that fires is pending, read from kite's Pending Bits. */
+	{
+		uint64_t one = 1;
+
+		cr_assert_eq(write(msi_vector_eventfd(m, 1), &one, 8), 8);
+	}
+	cr_assert_eq(test_cfg_read(&vm, 1, 0x64, 4), 0x2);
+	test_cfg_write(&vm, 1, 0x60, 4, 0);
+	cr_assert(msi_vector_wired(m, 1, NULL, NULL));
+	cr_assert_eq(test_cfg_read(&vm, 1, 0x64, 4), 0, "wired: KVM has it");
+	/* More vectors: the kernel's block is torn down and rebuilt. */
+	test_cfg_write(&vm, 1, 0x52, 2, PCI_MSI_FLAGS_ENABLE | (3 << 4));
+	cr_assert_eq(count_of(EV_SET_IRQS), 3);
+	cr_assert_eq(fk.last_irq_count, 8);
+	test_cfg_write(&vm, 1, 0x52, 2, 0);
+	cr_assert_eq(count_of(EV_SET_IRQS), 4);
+	cr_assert_eq(fk.last_irq_count, 0);
+	cr_assert_not(msi_vector_wired(m, 0, NULL, NULL));
+	/* Body writes stay kite's: the device's own MSI registers are untouched. */
+	cr_assert_eq(get_le32(fk.cfg + 0x54), 0);
 }
 
 Test(vfio, teardown_resets_and_releases)
