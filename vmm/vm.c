@@ -85,6 +85,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 	clock_gettime(CLOCK_MONOTONIC, &vm->start_mono);
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_mutex_init(&vm->memslot_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
@@ -569,6 +570,7 @@ void vm_destroy(struct vm *vm)
 	vm_irq_routes_free(vm);
 	pthread_mutex_destroy(&vm->exit_lock);
 	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_cond_destroy(&vm->pause_cond);
 	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
 }

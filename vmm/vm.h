@@ -16,6 +16,7 @@
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/guest_mem.h"
+#include "vmm/memslot.h"
 
 struct kvm_run;
 struct vm;
@@ -64,6 +65,9 @@ struct vm {
 	int vcpu_mmap_size;
 	unsigned int max_vcpus;
 	struct guest_mem mem;
+	/* Device memory slots added while running (vmm/memslot.h). */
+	pthread_mutex_t memslot_lock;
+	struct vm_memslot memslots[VM_MEMSLOT_MAX];
 	struct bus pio;
 	struct bus mmio;
 	unsigned int ncpus;
