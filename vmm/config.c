@@ -462,22 +462,18 @@ static int json_list_object(const char *path, struct vm_config *cfg, const char 
 	json_t *v;
 	int ret = 0;
 
+	/*
+	 * Each field goes through the same validator as the flag's k=v pair, so the file
+	 * accepts exactly what the command line accepts. Booleans read as on/off.
+	 */
 	json_object_foreach(obj, k, v) {
-		if (!strcmp(k, "fd") && json_is_string(v) &&
-		    config_fd_name_valid(json_string_value(v))) {
-			set_str(is_disk ? &d.fd_name : &n.fd_name, json_string_value(v));
-		} else if (is_disk && !strcmp(k, "path") && json_is_string(v) &&
-			   *json_string_value(v)) {
-			set_str(&d.path, json_string_value(v));
-		} else if (is_disk && !strcmp(k, "readonly") && json_is_boolean(v)) {
-			d.readonly = json_is_true(v);
-		} else if (!is_disk && !strcmp(k, "tap") && json_is_string(v) &&
-			   *json_string_value(v) && strlen(json_string_value(v)) < 16) {
-			set_str(&n.tap, json_string_value(v));
-		} else if (!is_disk && !strcmp(k, "mac") && json_is_string(v) &&
-			   !parse_mac(json_string_value(v), n.mac)) {
-			n.has_mac = true;
-		} else {
+		const char *sv = json_is_string(v)    ? json_string_value(v)
+				 : json_is_boolean(v) ? (json_is_true(v) ? "on" : "off")
+						      : NULL;
+
+		/* a string holding "on" for readonly is fine; a boolean tap is not */
+		if (!sv || (json_is_boolean(v) && strcmp(k, "readonly")) ||
+		    (is_disk ? disk_kv(&d, k, sv) : net_kv(&n, k, sv))) {
 			ret = config_error("config %s: '%s.%s' is unknown or has a bad value", path,
 					   key, k);
 			break;
