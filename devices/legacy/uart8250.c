@@ -48,7 +48,7 @@ struct uart8250 {
 	pthread_mutex_t lock;
 	uint8_t irq;
 	int out_fd;
-	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm, msr_delta;
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thr_ipending; /* THRE interrupt armed until IIR reports it or THR is written */
 	int irq_level;
 	uint8_t rx[RX_FIFO_SIZE];

@@ -174,11 +174,6 @@ void virtio_console_input_event(struct virtio_dev *vdev)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-int virtio_console_in_fd(struct virtio_dev *vdev)
-{
-	return to_console(vdev)->in_fd;
-}
-
 static void console_reset(struct virtio_dev *vdev)
 {
 	to_console(vdev)->rx_held = false;
