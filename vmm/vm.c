@@ -202,8 +202,10 @@ void vm_request_exit(struct vm *vm, int code, const char *reason)
 	pthread_mutex_lock(&vm->exit_lock);
 	first = !vm->exiting;
 	if (first) {
-		vm->exit_code = code;
-		vm->exit_reason = reason;
+		if (!vm->exit_deferred) {
+			vm->exit_code = code;
+			vm->exit_reason = reason;
+		}
 		__atomic_store_n(&vm->exiting, true, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&vm->exit_lock);
@@ -224,6 +226,34 @@ void vm_request_exit(struct vm *vm, int code, const char *reason)
 		if (v->thread_started && !pthread_equal(v->thread, pthread_self()))
 			pthread_kill(v->thread, KVM_KICK_SIGNAL);
 	}
+}
+
+void vm_request_exit_drained(struct vm *vm, int code, const char *reason)
+{
+	uint64_t one = 1;
+	bool first;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	first = !vm->exiting && !vm->exit_deferred;
+	if (first) {
+		vm->exit_code = code;
+		vm->exit_reason = reason;
+		vm->exit_deferred = true;
+	}
+	pthread_mutex_unlock(&vm->exit_lock);
+	/* Wakes the main loop, which starts watching the consoles. */
+	if (first && write(vm->exit_efd, &one, sizeof(one)) < 0)
+		log_warn("exit eventfd: %s", strerror(errno));
+}
+
+bool vm_exit_is_draining(struct vm *vm)
+{
+	bool d;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	d = vm->exit_deferred && !vm->exiting;
+	pthread_mutex_unlock(&vm->exit_lock);
+	return d;
 }
 
 static bool vm_is_exiting(struct vm *vm)

@@ -112,6 +112,7 @@ static void uart_transmit(struct uart8250 *u, uint8_t c)
 	if (u->out_fd < 0 || u->tx_count == TX_BUF_SIZE)
 		return; /* a guest that ignores THRE loses the byte, as on real hardware */
 	u->tx[(u->tx_head + u->tx_count++) % TX_BUF_SIZE] = c;
+	vm_console_activity(u->vm, 1);
 	if (u->tx_count == 1 && u->tx_efd >= 0) {
 		uint64_t one = 1;
 
