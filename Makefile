@@ -29,7 +29,7 @@ SAN_UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
 GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(BUILD)/guest/%)
 PROG_BINS := $(PROG_SRCS:tests/harness/progs/%.c=$(BUILD)/progs/%)
 
-.PHONY: all unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format deps
+.PHONY: all kite-san unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format deps
 
 all: $(BUILD)/kite $(BUILD)/kite-test guest progs
 
@@ -55,6 +55,11 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(CFLAGS) -c -o $@ $<
+
+# kite-san: build/kite under ASan+UBSan, for the hostile-guest scenario (make check builds it).
+kite-san: $(BUILD)/kite-san
+$(BUILD)/kite-san: $(BUILD)/san/vmm/main.o $(SAN_LIB_OBJS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 unit: $(BUILD)/unit-tests
 unit-san: $(BUILD)/unit-tests-san
@@ -89,7 +94,7 @@ deps:
 	tests/install-deps
 
 check: deps
-	$(MAKE) all unit unit-san
+	$(MAKE) all unit unit-san kite-san
 	tests/check.sh
 
 demo: deps
