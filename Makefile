@@ -12,7 +12,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -g -MMD -MP
 OPT_CFLAGS ?= -O2
 CFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
-LDLIBS := -ljansson -lpthread
+LDLIBS := -ljansson -lseccomp -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -113,5 +113,9 @@ clean:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The seccomp allow-lists are embedded with .incbin (vmm/seccomp.c): rebuild when one changes.
+SECCOMP_LISTS := $(wildcard configs/seccomp/*.txt)
+$(BUILD)/obj/vmm/seccomp.o $(BUILD)/san/vmm/seccomp.o $(BUILD)/test/vmm/seccomp.o: $(SECCOMP_LISTS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

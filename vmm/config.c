@@ -13,6 +13,7 @@
 #include "vmm/config_fd.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 void config_init(struct vm_config *cfg)
 {
@@ -432,6 +433,12 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		if (lvl < 0)
 			return usage_error("invalid log level '%s' (error, warn, info, debug)", val);
 		cfg->log_level = lvl;
+	} else if (!strcmp(key, "seccomp")) {
+		int m = kite_seccomp_parse(val);
+
+		if (m < 0)
+			return usage_error("invalid --seccomp '%s' (use on, off or log)", val);
+		cfg->seccomp = m;
 	} else if (!strcmp(key, "api-socket")) {
 		if (!*val)
 			return usage_error("--api-socket needs a path");
@@ -450,7 +457,7 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory",
 					 "cpus",   "serial",  "timeout", "log_level",
 					 "disk",   "net",     "console", "rng",
-					 "hugepages", "iommu" };
+					 "hugepages", "iommu", "seccomp" };
 
 /* Fills one disk or net entry from a JSON object, field by field (no string re-parsing). */
 static int json_list_object(const char *path, struct vm_config *cfg, const char *key, json_t *obj)
@@ -636,7 +643,7 @@ void cli_usage(FILE *out)
 	      "                [--net tap=NAME|fd=NAME[,mac=MAC]]...\n"
 	      "                [--console serial|virtio] [--rng] [--hugepages]\n"
 	      "                [--iommu vtd[,scalable=on|off][,aw=39|48][,mode=MODE]]\n"
-	      "                [--api-socket PATH | --api-fd N]\n"
+	      "                [--api-socket PATH | --api-fd N] [--seccomp on|off|log]\n"
 	      "       kite ctl SOCKET METHOD [JSON] [--fd N]\n"
 	      "       kite --help | --version\n"
 	      "\n"
@@ -673,6 +680,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		{ "config", required_argument, NULL, 'f' },
 		{ "api-socket", required_argument, NULL, 'A' },
 		{ "api-fd", required_argument, NULL, 'F' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

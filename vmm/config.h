@@ -65,6 +65,7 @@ struct vm_config {
 	bool hugepages;		   /* back guest RAM with hugetlbfs pages */
 	struct iommu_config iommu;
 	int log_level;
+	int seccomp; /* enum kite_seccomp_mode (vmm/seccomp.h): 0 on, 1 off, 2 log */
 	/* Control API (vmm/api/): a socket path to create, or an inherited listening fd. */
 	char *api_socket;
 	int api_fd;		   /* -1: none */

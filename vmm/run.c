@@ -20,6 +20,7 @@
 #include "vmm/builder.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 #ifndef KITE_VERSION
@@ -344,7 +345,13 @@ static int kite_run_vm(const struct vm_config *cfg, struct api *api, bool *boote
 	}
 	if (cfg->serial == SERIAL_STDIO)
 		terminal_raw();
+	kite_seccomp_set_fatal_hook(terminal_restore);
 	ret = vm_start(&vm);
+	/* Every thread is running: the main thread's filter goes on last. */
+	if (!ret && kite_seccomp_enter(KITE_THREAD_MAIN)) {
+		vm_request_exit(&vm, KITE_EXIT_INTERNAL, "seccomp");
+		ret = KITE_EXIT_INTERNAL;
+	}
 	if (!ret) {
 		*booted = true;
 		api_boot_done(api, &vm, 0);
@@ -426,6 +433,7 @@ int kite_main(int argc, char **argv, const char **reason)
 			break;
 		case CLI_RUN:
 			log_set_level((enum log_level)cfg.log_level);
+			kite_seccomp_set_mode((enum kite_seccomp_mode)cfg.seccomp);
 			ret = kite_run(&cfg, reason);
 			break;
 		}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 #define KVM_KICK_SIGNAL SIGUSR1
 
@@ -428,6 +430,16 @@ static void *vcpu_thread(void *arg)
 
 	if (v->id == 0)
 		log_startup_cost(v);
+	/* Set-up is done: from here on the thread serves the guest, under its filter. */
+	if (kite_seccomp_enter(KITE_THREAD_VCPU)) {
+		vm_request_exit(vm, KITE_EXIT_INTERNAL, "seccomp");
+		return NULL;
+	}
+#ifdef KITE_TEST_HOOKS
+	/* Test-only: vCPU 0 makes a system call no filter allows (tests/harness/scenarios). */
+	if (v->id == 0 && getenv("KITE_TEST_SECCOMP_VIOLATE"))
+		syscall(SYS_acct, NULL);
+#endif
 	while (!vm_is_exiting(vm)) {
 		int ret;
 
