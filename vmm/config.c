@@ -13,6 +13,7 @@
 #include "vmm/config_fd.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 void config_init(struct vm_config *cfg)
 {
@@ -449,6 +450,12 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		if (lvl < 0)
 			return usage_error("invalid log level '%s' (error, warn, info, debug)", val);
 		cfg->log_level = lvl;
+	} else if (!strcmp(key, "seccomp")) {
+		int m = kite_seccomp_parse(val);
+
+		if (m < 0)
+			return usage_error("invalid --seccomp '%s' (use on, off or log)", val);
+		cfg->seccomp = m;
 	} else if (!strcmp(key, "api-socket")) {
 		if (!*val)
 			return usage_error("--api-socket needs a path");
@@ -467,7 +474,7 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory",
 					 "cpus",   "serial",  "timeout", "log_level",
 					 "disk",   "net",     "console", "rng",
-					 "hugepages", "iommu", "vfio", "iommufd" };
+					 "hugepages", "iommu", "vfio", "iommufd", "seccomp" };
 
 /* One "vfio" entry: {"bdf": "..."} | {"path": "..."} | {"fd": "NAME"}, as the flag. */
 static int json_vfio_object(const char *path, struct vm_config *cfg, json_t *obj)
@@ -499,22 +506,18 @@ static int json_list_object(const char *path, struct vm_config *cfg, const char 
 	json_t *v;
 	int ret = 0;
 
+	/*
+	 * Each field goes through the same validator as the flag's k=v pair, so the file
+	 * accepts exactly what the command line accepts. Booleans read as on/off.
+	 */
 	json_object_foreach(obj, k, v) {
-		if (!strcmp(k, "fd") && json_is_string(v) &&
-		    config_fd_name_valid(json_string_value(v))) {
-			set_str(is_disk ? &d.fd_name : &n.fd_name, json_string_value(v));
-		} else if (is_disk && !strcmp(k, "path") && json_is_string(v) &&
-			   *json_string_value(v)) {
-			set_str(&d.path, json_string_value(v));
-		} else if (is_disk && !strcmp(k, "readonly") && json_is_boolean(v)) {
-			d.readonly = json_is_true(v);
-		} else if (!is_disk && !strcmp(k, "tap") && json_is_string(v) &&
-			   *json_string_value(v) && strlen(json_string_value(v)) < 16) {
-			set_str(&n.tap, json_string_value(v));
-		} else if (!is_disk && !strcmp(k, "mac") && json_is_string(v) &&
-			   !parse_mac(json_string_value(v), n.mac)) {
-			n.has_mac = true;
-		} else {
+		const char *sv = json_is_string(v)    ? json_string_value(v)
+				 : json_is_boolean(v) ? (json_is_true(v) ? "on" : "off")
+						      : NULL;
+
+		/* a string holding "on" for readonly is fine; a boolean tap is not */
+		if (!sv || (json_is_boolean(v) && strcmp(k, "readonly")) ||
+		    (is_disk ? disk_kv(&d, k, sv) : net_kv(&n, k, sv))) {
 			ret = config_error("config %s: '%s.%s' is unknown or has a bad value", path,
 					   key, k);
 			break;
@@ -695,7 +698,7 @@ void cli_usage(FILE *out)
 	      "                [--iommu vtd[,scalable=on|off][,aw=39|48][,mode=MODE]]\n"
 	      "                [--vfio bdf=DDDD:BB:DD.F|path=/dev/vfio/devices/vfioN|fd=NAME]...\n"
 	      "                [--iommufd fd=NAME]\n"
-	      "                [--api-socket PATH | --api-fd N]\n"
+	      "                [--api-socket PATH | --api-fd N] [--seccomp on|off|log]\n"
 	      "       kite ctl SOCKET METHOD [JSON] [--fd N]\n"
 	      "       kite --help | --version\n"
 	      "\n"
@@ -734,6 +737,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		{ "config", required_argument, NULL, 'f' },
 		{ "api-socket", required_argument, NULL, 'A' },
 		{ "api-fd", required_argument, NULL, 'F' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

@@ -77,6 +77,7 @@ struct vm_config {
 	unsigned int nvfio;
 	char *iommufd_fd;	   /* --iommufd fd=NAME; NULL: kite opens /dev/iommu */
 	int log_level;
+	int seccomp; /* enum kite_seccomp_mode (vmm/seccomp.h): 0 on, 1 off, 2 log */
 	/* Control API (vmm/api/): a socket path to create, or an inherited listening fd. */
 	char *api_socket;
 	int api_fd;		   /* -1: none */

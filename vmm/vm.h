@@ -121,6 +121,8 @@ struct vm {
 	unsigned int nparked;
 
 	pthread_mutex_t exit_lock;
+	bool exit_deferred; /* vm_request_exit_drained: its code wins, the stop waits */
+	uint64_t console_out; /* guest console bytes so far (atomic), watched by the drain */
 	bool exiting;
 	int exit_code;
 	const char *exit_reason;
@@ -155,6 +157,20 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
  * ignored. Safe from any thread, including vCPU threads.
  */
 void vm_request_exit(struct vm *vm, int code, const char *reason);
+/*
+ * The same request, but the VM keeps running until the guest's consoles have gone
+ * quiet (the main loop decides, bounded: see vmm/run.c), so a panicking guest's last
+ * words reach the log. Its code and reason win over any request that comes later.
+ */
+void vm_request_exit_drained(struct vm *vm, int code, const char *reason);
+/* A drained exit is waiting for the consoles (and no plain exit has started). */
+bool vm_exit_is_draining(struct vm *vm);
+/* Counts @n bytes of guest console output, from any thread; @vm may be NULL. */
+static inline void vm_console_activity(struct vm *vm, uint64_t n)
+{
+	if (vm)
+		__atomic_add_fetch(&vm->console_out, n, __ATOMIC_RELAXED);
+}
 
 /*
  * Stops every vCPU (parked outside KVM_RUN) and quiesces the device event

@@ -164,8 +164,11 @@ int virtio_rng_new(const struct guest_mem *mem, struct virtio_dev **out);
 /* The tap (net) or input fd (console) became readable; event-loop thread. */
 void virtio_net_tap_event(struct virtio_dev *vdev);
 void virtio_console_input_event(struct virtio_dev *vdev);
-int virtio_net_tap_fd(struct virtio_dev *vdev);
-int virtio_console_in_fd(struct virtio_dev *vdev);
+/*
+ * Attaches to tap @name (non-blocking, vnet header, offloads reset: kite offers the guest
+ * none, and a previous user may have left TSO/checksum on). The fd or -errno (logged).
+ */
+int virtio_net_tap_open(const char *name);
 /* A stable locally administered unicast MAC derived from @name. */
 void virtio_net_mac_from_name(const char *name, uint8_t mac[6]);
 

@@ -30,6 +30,7 @@
 #include "vmm/api/internal.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 #define READ_CHUNK (64u << 10)
 #define STOP_FLUSH_MS 500
@@ -367,6 +368,8 @@ static void *api_thread(void *arg)
 	struct timespec deadline = { 0 };
 
 	pthread_setname_np(pthread_self(), "kite-api");
+	if (kite_seccomp_enter(KITE_THREAD_API))
+		return NULL; /* logged; clients then get no answers */
 	for (;;) {
 		struct epoll_event evs[16];
 		int timeout = -1, n;
