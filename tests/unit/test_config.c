@@ -757,7 +757,7 @@ Test(exitcode, names)
 		{ 240, "signal" }, { 241, "reset" }, { 242, "shutdown" }, { 243, "panic" },
 		{ 244, "timeout" }, { 245, "usage" }, { 246, "kvm" }, { 247, "load" },
 		{ 248, "device" }, { 249, "internal" }, { 0, "status" }, { 77, "status" },
-		{ 250, "status" }, { -1, "status" },
+		{ 250, "seccomp" }, { 251, "status" }, { -1, "status" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
