@@ -12,7 +12,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -g -MMD -MP
 OPT_CFLAGS ?= -O2
 CFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
-LDLIBS := -ljansson -lseccomp -lpthread
+LDLIBS := -ljansson -lseccomp -luring -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

@@ -50,11 +50,19 @@ static bool fd_pollable(int fd)
 /* fd=NAME devices: the registry (vmm/config_fd.h) lends a duplicate the device then owns. */
 static int build_fd_disk(struct vm *vm, struct pci_bus *bus, const struct disk_config *d)
 {
+	const struct virtio_blk_opts o = { .readonly = d->readonly, .direct = d->cache_none };
 	char label[FD_NAME_MAX + 3];
 	int fd = config_fd_open(vm->cfg, d->fd_name, "disk");
 
 	snprintf(label, sizeof(label), "fd=%s", d->fd_name);
-	return fd < 0 ? fd : virtio_blk_create_fd(vm, bus, fd, label, d->readonly);
+	return fd < 0 ? fd : virtio_blk_create_fd(vm, bus, fd, label, &o);
+}
+
+static int build_disk(struct vm *vm, struct pci_bus *bus, const struct disk_config *d)
+{
+	const struct virtio_blk_opts o = { .readonly = d->readonly, .direct = d->cache_none };
+
+	return d->fd_name ? build_fd_disk(vm, bus, d) : virtio_blk_create(vm, bus, d->path, &o);
 }
 
 static int build_fd_net(struct vm *vm, struct pci_bus *bus, const struct net_config *n)
@@ -88,9 +96,7 @@ static int build_pci(struct vm *vm)
 		return KITE_EXIT_DEVICE;
 	/* Slot order follows this sequence, so a given command line always gives the same slots. */
 	for (unsigned int i = 0; i < cfg->ndisks; i++)
-		if (cfg->disks[i].fd_name ? build_fd_disk(vm, bus, &cfg->disks[i])
-					  : virtio_blk_create(vm, bus, cfg->disks[i].path,
-							      cfg->disks[i].readonly))
+		if (build_disk(vm, bus, &cfg->disks[i]))
 			return KITE_EXIT_DEVICE;
 	for (unsigned int i = 0; i < cfg->nnets; i++)
 		if (cfg->nets[i].fd_name ? build_fd_net(vm, bus, &cfg->nets[i])

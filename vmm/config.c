@@ -144,6 +144,18 @@ static int parse_onoff(const char *v, bool *out)
 	return 0;
 }
 
+/* The one spelling of a disk's cache mode, for flags and JSON alike. */
+static int parse_cache(const char *v, bool *none)
+{
+	if (!strcmp(v, "none"))
+		*none = true;
+	else if (!strcmp(v, "writeback"))
+		*none = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int disk_kv(void *ctx, const char *k, const char *v)
 {
 	struct disk_config *d = ctx;
@@ -154,6 +166,8 @@ static int disk_kv(void *ctx, const char *k, const char *v)
 	}
 	if (!strcmp(k, "readonly"))
 		return parse_onoff(v, &d->readonly);
+	if (!strcmp(k, "cache"))
+		return parse_cache(v, &d->cache_none);
 	if (!strcmp(k, "fd") && config_fd_name_valid(v)) {
 		set_str(&d->fd_name, v);
 		return 0;
@@ -404,7 +418,7 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		if (cfg->ndisks == KITE_MAX_DISKS)
 			return usage_error("too many --disk (at most %d)", KITE_MAX_DISKS);
 		if (parse_disk(val, &cfg->disks[cfg->ndisks]))
-			return usage_error("invalid --disk '%s' (use path=FILE|fd=NAME[,readonly=on])",
+			return usage_error("invalid --disk '%s' (use path=FILE|fd=NAME[,readonly=on][,cache=none|writeback])",
 					   val);
 		cfg->ndisks++;
 	} else if (!strcmp(key, "net")) {
@@ -692,7 +706,7 @@ void cli_usage(FILE *out)
 	fputs("usage: kite run --kernel PATH [--initrd PATH] [--cmdline STR] [--memory SIZE]\n"
 	      "                [--cpus N] [--serial stdio|file:PATH|none] [--timeout SECONDS]\n"
 	      "                [--log-level error|warn|info|debug] [--config FILE]\n"
-	      "                [--disk path=FILE|fd=NAME[,readonly=on]]...\n"
+	      "                [--disk path=FILE|fd=NAME[,readonly=on][,cache=none|writeback]]...\n"
 	      "                [--net tap=NAME|fd=NAME[,mac=MAC]]...\n"
 	      "                [--console serial|virtio] [--rng] [--hugepages]\n"
 	      "                [--iommu vtd[,scalable=on|off][,aw=39|48][,mode=MODE]]\n"
@@ -964,6 +978,7 @@ json_t *config_to_json(const struct vm_config *cfg)
 		err |= obj_set(e, d->fd_name ? "fd" : "path",
 			       json_string(d->fd_name ? d->fd_name : d->path));
 		err |= obj_set(e, "readonly", json_boolean(d->readonly));
+		err |= obj_set(e, "cache", json_string(d->cache_none ? "none" : "writeback"));
 	}
 	for (unsigned int i = 0; i < cfg->nnets; i++) {
 		const struct net_config *n = &cfg->nets[i];

@@ -27,6 +27,7 @@ struct disk_config {
 	char *path;
 	char *fd_name;	/* fd=NAME instead of path (vmm/config_fd.h) */
 	bool readonly;
+	bool cache_none; /* cache=none: O_DIRECT; default cache=writeback (host page cache) */
 };
 
 struct net_config {
@@ -102,7 +103,7 @@ int config_load_json(const char *path, struct vm_config *cfg);
 /* "512M", "2G", "1048576K", "64" (MiB). Returns 0 or -EINVAL. */
 int parse_size(const char *s, uint64_t *out);
 int parse_serial(const char *s, struct vm_config *cfg);
-/* "path=FILE[,readonly=on|off]" (a bare FILE is accepted too). 0 or -EINVAL. */
+/* "path=FILE[,readonly=on|off][,cache=none|writeback]" (a bare FILE is accepted too). 0 or -EINVAL. */
 int parse_disk(const char *s, struct disk_config *d);
 /* "tap=NAME[,mac=aa:bb:cc:dd:ee:ff]". 0 or -EINVAL. */
 int parse_net(const char *s, struct net_config *n);

@@ -19,11 +19,20 @@
 struct vm;
 struct pci_bus;
 
-/* Raw image (regular file or block device), opened O_RDWR, or O_RDONLY with @readonly. */
-int virtio_blk_create(struct vm *vm, struct pci_bus *bus, const char *path, bool readonly);
+struct virtio_blk_opts {
+	bool readonly;	/* opened O_RDONLY, VIRTIO_BLK_F_RO */
+	bool direct;	/* cache=none: O_DIRECT, bypassing the host page cache */
+};
+/*
+ * Raw image (regular file or block device), opened O_RDWR, or O_RDONLY with
+ * readonly. Its I/O is asynchronous: io_uring, or worker threads where the
+ * kernel refuses io_uring.
+ */
+int virtio_blk_create(struct vm *vm, struct pci_bus *bus, const char *path,
+		      const struct virtio_blk_opts *o);
 /* The same on an image already opened (fd=NAME), which it owns from now on; @label names it. */
 int virtio_blk_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char *label,
-			 bool readonly);
+			 const struct virtio_blk_opts *o);
 /*
  * Attaches to the existing or new tap @tap_name. @mac: 6 bytes, or NULL for
  * a stable locally administered address derived from the tap name.

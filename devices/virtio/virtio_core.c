@@ -262,7 +262,7 @@ static bool features_ok(struct virtio_dev *vdev)
 			"%s: driver did not accept VIRTIO_F_VERSION_1", vdev->name);
 		return false;
 	}
-	return true;
+	return !vdev->ops->features_accept || vdev->ops->features_accept(vdev);
 }
 
 static void write_status(struct virtio_dev *vdev, uint8_t val)

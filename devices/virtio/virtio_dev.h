@@ -15,8 +15,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "devices/virtio/blk_aio.h"
+#include "devices/virtio/virtio.h"
 #include "devices/virtio/virtqueue.h"
 #include "vmm/dma.h"
 #include "vmm/metrics.h"
@@ -73,6 +76,13 @@ struct virtio_dev;
 struct virtio_dev_ops {
 	/* Buffers may be available on queue @q. Event-loop thread, lock held, device running. */
 	void (*queue_notify)(struct virtio_dev *vdev, uint16_t q);
+	/*
+	 * Optional. The driver sets FEATURES_OK with vdev->guest_features (a
+	 * subset of what was offered, VERSION_1 included): false refuses them
+	 * (FEATURES_OK stays clear), true configures the device for them. Lock
+	 * held, vCPU thread.
+	 */
+	bool (*features_accept)(struct virtio_dev *vdev);
 	/* Optional. The driver reset the device: drop in-flight state. Lock held, any thread. */
 	void (*reset)(struct virtio_dev *vdev);
 	/* Frees the device model (the object holding @vdev). */
@@ -155,6 +165,14 @@ void virtio_process_queue(struct virtio_dev *vdev, struct virtqueue *vq, struct 
 /* The device models without a transport (unit tests), and the hooks their fds need. */
 int virtio_blk_new(const struct guest_mem *mem, const char *path, bool readonly,
 		   struct virtio_dev **out);
+/* The same with options, an already open @given_fd (or -1), and a choice of I/O back end. */
+int virtio_blk_new_opts(const struct guest_mem *mem, const char *path, int given_fd,
+			const struct virtio_blk_opts *o, enum blk_aio_backend aio,
+			struct virtio_dev **out);
+/* Readable when disk I/O completed; the event loop then completes the requests. */
+int virtio_blk_io_fd(struct virtio_dev *vdev);
+/* Waits for all of the disk's I/O in flight and completes it (unit tests). */
+void virtio_blk_io_wait(struct virtio_dev *vdev);
 /* Takes ownership of @tap_fd (non-blocking, packets carry a 12-byte virtio_net_hdr_v1). */
 int virtio_net_new(const struct guest_mem *mem, int tap_fd, const uint8_t mac[6],
 		   struct virtio_dev **out);
@@ -165,10 +183,31 @@ int virtio_rng_new(const struct guest_mem *mem, struct virtio_dev **out);
 void virtio_net_tap_event(struct virtio_dev *vdev);
 void virtio_console_input_event(struct virtio_dev *vdev);
 /*
- * Attaches to tap @name (non-blocking, vnet header, offloads reset: kite offers the guest
- * none, and a previous user may have left TSO/checksum on). The fd or -errno (logged).
+ * Attaches to tap @name (non-blocking, vnet header, offloads reset until the guest
+ * negotiates its own: a previous user may have left TSO/checksum on). The fd or -errno (logged).
  */
 int virtio_net_tap_open(const char *name);
+/*
+ * virtio-net's offload logic, pure (unit tests): the TUN_F_* flags for the
+ * negotiated @features; the offload features a tap taking @tun_flags allows;
+ * 0 or -EINVAL for a feature set that breaks 5.1.3.1's dependencies;
+ * transmit: checks (and trims in place) the guest's 12-byte header for
+ * @len payload bytes, -EINVAL drops the frame; receive: reduces the tap's
+ * header at @hdr (payload follows it, @len bytes) to what the driver
+ * negotiated, completing a partial checksum if needed, -EINVAL drops it.
+ */
+unsigned int virtio_net_tun_offloads(uint64_t features);
+uint64_t virtio_net_offload_features(unsigned int tun_flags);
+int virtio_net_features_check(uint64_t features);
+int virtio_net_tx_hdr_check(uint8_t hdr[12], size_t len, uint64_t features);
+int virtio_net_rx_hdr_fix(uint8_t *hdr, size_t len, uint64_t features);
+/*
+ * Test seam: pretend the tap takes @tap_offloads (re-deriving the offered
+ * features) and route TUNSETOFFLOAD to @set_offload. Before negotiation.
+ */
+void virtio_net_test_offloads(struct virtio_dev *vdev, unsigned int tap_offloads,
+			      int (*set_offload)(void *opaque, unsigned int tun_flags),
+			      void *opaque);
 /* A stable locally administered unicast MAC derived from @name. */
 void virtio_net_mac_from_name(const char *name, uint8_t mac[6]);
 

@@ -11,6 +11,7 @@
  * fuzz-sources: devices/virtio/virtqueue.c devices/virtio/virtio_core.c
  * fuzz-sources: devices/virtio/blk.c devices/virtio/net.c devices/virtio/console.c
  * fuzz-sources: devices/virtio/rng.c vmm/dma.c vmm/guest_mem.c vmm/log.c
+ * fuzz-sources: devices/virtio/blk_aio.c vmm/event_loop.c -luring
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +146,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 		case 5:
 			virtio_dev_kick(vdev, (uint16_t)(off % (vdev->nqueues + 1)));
+			if (vdev == devs[0])
+				virtio_blk_io_wait(vdev); /* what the event loop would do */
 			break;
 		case 6: /* a frame from the tap, or bytes typed on the console */
 			len = (size_t)(buf[0] | buf[1] << 8) % sizeof(junk);

@@ -12,6 +12,10 @@
  *   kite-ioload randread DEV SECONDS [THREADS]
  *       4 KiB O_DIRECT reads at random aligned offsets for SECONDS, each of
  *       THREADS threads (default 1) keeping one read in flight (queue depth 1).
+ *   kite-ioload seqwrite DEV [BLOCK_KIB]
+ *   kite-ioload randwrite DEV SECONDS [THREADS]
+ *       The same as writes, O_DIRECT, of blocks carrying the tags mkimage
+ *       wrote, so the image reads back correct afterwards.
  *   kite-ioload tcp-server ADDR PORT SECONDS COUNT
  *       Serve COUNT connections from tcp-client one after another, then exit.
  *   kite-ioload tcp-client ADDR PORT recv|send SECONDS
@@ -22,6 +26,7 @@
  * Every result is one line on stdout, "KITE-IOLOAD TEST key=value ...":
  *   seqread   bytes= usecs= mbps= (10^6 bytes/s) errors= (bad block tags)
  *   randread  ios= usecs= iops= threads= errors=
+ *   seqwrite, randwrite: the same keys (errors=0)
  *   tcp       side=server|client dir=to-guest|from-guest bytes= usecs= mbit= (10^6 bit/s)
  * The server's numbers use its own clock from the first command byte to the
  * peer's acknowledgement (to-guest) or to end of stream (from-guest).
@@ -58,6 +63,8 @@
 static const char usage_text[] = "usage: kite-ioload mkimage FILE MIB\n"
 				 "       kite-ioload seqread DEV [BLOCK_KIB]\n"
 				 "       kite-ioload randread DEV SECONDS [THREADS]\n"
+				 "       kite-ioload seqwrite DEV [BLOCK_KIB]\n"
+				 "       kite-ioload randwrite DEV SECONDS [THREADS]\n"
 				 "       kite-ioload tcp-server ADDR PORT SECONDS COUNT\n"
 				 "       kite-ioload tcp-client ADDR PORT recv|send SECONDS\n";
 
@@ -167,11 +174,11 @@ static int cmd_mkimage(int argc, char **argv)
 	return rc;
 }
 
-/* Opens DEV for O_DIRECT reads; its size, a multiple of 4 KiB, in *size. */
-static int open_direct(const char *dev, uint64_t *size)
+/* Opens DEV for O_DIRECT reads (or writes); its size, a multiple of 4 KiB, in *size. */
+static int open_direct_rw(const char *dev, uint64_t *size, bool write)
 {
 	struct stat st;
-	int fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	int fd = open(dev, (write ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
 
 	if (fd < 0) {
 		fprintf(stderr, "kite-ioload: %s: %s\n", dev, strerror(errno));
@@ -200,6 +207,18 @@ static int open_direct(const char *dev, uint64_t *size)
 	return fd;
 }
 
+static int open_direct(const char *dev, uint64_t *size)
+{
+	return open_direct_rw(dev, size, false);
+}
+
+/* Fills the 4 KiB blocks of buf with the tags of the len bytes at off. */
+static void put_tags(unsigned char *buf, size_t len, uint64_t off)
+{
+	for (size_t b = 0; b + BLK <= len; b += BLK)
+		put_le64(buf + b, block_tag(off + b));
+}
+
 /* Tag mismatches in the 4 KiB blocks of buf (len bytes read at off); reports the first. */
 static uint64_t check_tags(const unsigned char *buf, size_t len, uint64_t off, uint64_t *reported)
 {
@@ -223,17 +242,18 @@ static uint64_t check_tags(const unsigned char *buf, size_t len, uint64_t off, u
 
 static int cmd_seqread(int argc, char **argv)
 {
+	bool write = !strcmp(argv[1], "seqwrite");
 	uint64_t kib = 1024, size, total = 0, errors = 0, reported = 0, t0, us;
 	size_t bs;
 	void *buf;
 	int fd;
 
 	if (argc != 3 && argc != 4)
-		return usage("seqread takes DEV [BLOCK_KIB]");
+		return usage("seqread/seqwrite take DEV [BLOCK_KIB]");
 	if (argc == 4 && (parse_u64(argv[3], 4, 65536, &kib) || kib % 4))
 		return usage("BLOCK_KIB must be a multiple of 4 in 4..65536");
 	bs = (size_t)kib * 1024;
-	fd = open_direct(argv[2], &size);
+	fd = open_direct_rw(argv[2], &size, write);
 	if (fd < 0)
 		return 1;
 	if (posix_memalign(&buf, BLK, bs)) {
@@ -244,25 +264,30 @@ static int cmd_seqread(int argc, char **argv)
 	t0 = now_us();
 	while (total < size) {
 		size_t want = size - total < bs ? (size_t)(size - total) : bs;
-		ssize_t r = pread(fd, buf, want, (off_t)total);
+		ssize_t r;
 
+		if (write)
+			put_tags(buf, want, total);
+		r = write ? pwrite(fd, buf, want, (off_t)total) : pread(fd, buf, want, (off_t)total);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0 || (size_t)r % BLK) {
-			fprintf(stderr, "kite-ioload: read %s at %llu: %s\n", argv[2],
-				(unsigned long long)total, r < 0 ? strerror(errno) : "short read");
+			fprintf(stderr, "kite-ioload: %s %s at %llu: %s\n", write ? "write" : "read",
+				argv[2], (unsigned long long)total,
+				r < 0 ? strerror(errno) : "short transfer");
 			free(buf);
 			close(fd);
 			return 1;
 		}
-		errors += check_tags(buf, (size_t)r, total, &reported);
+		if (!write)
+			errors += check_tags(buf, (size_t)r, total, &reported);
 		total += (uint64_t)r;
 	}
 	us = now_us() - t0;
 	if (us == 0)
 		us = 1;
-	printf("KITE-IOLOAD seqread bytes=%llu usecs=%llu mbps=%.1f block_kib=%llu errors=%llu\n",
-	       (unsigned long long)total, (unsigned long long)us, (double)total / (double)us,
+	printf("KITE-IOLOAD %s bytes=%llu usecs=%llu mbps=%.1f block_kib=%llu errors=%llu\n",
+	       argv[1], (unsigned long long)total, (unsigned long long)us, (double)total / (double)us,
 	       (unsigned long long)kib, (unsigned long long)errors);
 	free(buf);
 	close(fd);
@@ -275,6 +300,7 @@ struct rr_thread {
 	uint64_t blocks, deadline_us, seed;
 	uint64_t ios, errors;
 	int failed;
+	bool write;
 };
 
 static void *rr_worker(void *arg)
@@ -282,7 +308,7 @@ static void *rr_worker(void *arg)
 	struct rr_thread *t = arg;
 	uint64_t x = t->seed, reported = 0, size;
 	void *buf;
-	int fd = open_direct(t->dev, &size);
+	int fd = open_direct_rw(t->dev, &size, t->write);
 
 	if (fd < 0) {
 		t->failed = 1;
@@ -302,16 +328,20 @@ static void *rr_worker(void *arg)
 		x ^= x << 25;
 		x ^= x >> 27;
 		off = ((x * 0x2545f4914f6cdd1dull) % t->blocks) * BLK;
-		r = pread(fd, buf, BLK, (off_t)off);
+		if (t->write)
+			put_tags(buf, BLK, off);
+		r = t->write ? pwrite(fd, buf, BLK, (off_t)off) : pread(fd, buf, BLK, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r != (ssize_t)BLK) {
-			fprintf(stderr, "kite-ioload: read %s at %llu: %s\n", t->dev,
-				(unsigned long long)off, r < 0 ? strerror(errno) : "short read");
+			fprintf(stderr, "kite-ioload: %s %s at %llu: %s\n",
+				t->write ? "write" : "read", t->dev, (unsigned long long)off,
+				r < 0 ? strerror(errno) : "short transfer");
 			t->failed = 1;
 			break;
 		}
-		t->errors += check_tags(buf, BLK, off, &reported);
+		if (!t->write)
+			t->errors += check_tags(buf, BLK, off, &reported);
 		t->ios++;
 	}
 	free(buf);
@@ -326,7 +356,7 @@ static int cmd_randread(int argc, char **argv)
 	int fd, failed = 0;
 
 	if (argc != 4 && argc != 5)
-		return usage("randread takes DEV SECONDS [THREADS]");
+		return usage("randread/randwrite take DEV SECONDS [THREADS]");
 	if (parse_u64(argv[3], 1, 3600, &secs))
 		return usage("SECONDS must be 1..3600");
 	if (argc == 5 && parse_u64(argv[4], 1, MAX_THREADS, &nthreads))
@@ -340,6 +370,7 @@ static int cmd_randread(int argc, char **argv)
 	t0 = now_us();
 	for (uint64_t i = 0; i < nthreads; i++) {
 		th[i].dev = argv[2];
+		th[i].write = !strcmp(argv[1], "randwrite");
 		th[i].blocks = size / BLK;
 		th[i].deadline_us = t0 + secs * 1000000u;
 		th[i].seed = 0x9e3779b97f4a7c15ull * (i + 1);
@@ -359,7 +390,7 @@ static int cmd_randread(int argc, char **argv)
 	us = now_us() - t0;
 	if (failed)
 		return 1;
-	printf("KITE-IOLOAD randread ios=%llu usecs=%llu iops=%.1f threads=%llu errors=%llu\n",
+	printf("KITE-IOLOAD %s ios=%llu usecs=%llu iops=%.1f threads=%llu errors=%llu\n", argv[1],
 	       (unsigned long long)ios, (unsigned long long)us,
 	       (double)ios * 1e6 / (double)(us ? us : 1), (unsigned long long)nthreads,
 	       (unsigned long long)errors);
@@ -685,9 +716,9 @@ int main(int argc, char **argv)
 		return usage(NULL);
 	if (strcmp(argv[1], "mkimage") == 0)
 		return cmd_mkimage(argc, argv);
-	if (strcmp(argv[1], "seqread") == 0)
+	if (strcmp(argv[1], "seqread") == 0 || strcmp(argv[1], "seqwrite") == 0)
 		return cmd_seqread(argc, argv);
-	if (strcmp(argv[1], "randread") == 0)
+	if (strcmp(argv[1], "randread") == 0 || strcmp(argv[1], "randwrite") == 0)
 		return cmd_randread(argc, argv);
 	if (strcmp(argv[1], "tcp-server") == 0)
 		return cmd_tcp_server(argc, argv);

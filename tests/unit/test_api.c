@@ -265,6 +265,7 @@ Test(config_json, round_trip)
 	config_init(&a);
 	config_init(&b);
 	cr_assert_eq(parse_disk("path=/img,readonly=on", &a.disks[a.ndisks++]), 0);
+	cr_assert_eq(parse_disk("path=/img2,cache=none", &a.disks[a.ndisks++]), 0);
 	cr_assert_eq(parse_net("tap=t0,mac=52:54:00:00:00:09", &a.nets[a.nnets++]), 0);
 	a.memory = 3ULL << 30;
 	a.cpus = 3;
@@ -275,6 +276,8 @@ Test(config_json, round_trip)
 	cr_expect_eq(b.cpus, 3);
 	cr_expect_str_eq(b.disks[0].path, "/img");
 	cr_expect(b.disks[0].readonly);
+	cr_expect_not(b.disks[0].cache_none);
+	cr_expect(b.disks[1].cache_none);
 	cr_expect_eq(memcmp(b.nets[0].mac, a.nets[0].mac, 6), 0);
 	json_decref(j);
 	config_free(&a);

@@ -781,13 +781,20 @@ Test(devices, parse_disk)
 	free(d.path);
 	cr_assert_eq(parse_disk("readonly=true,path=/c", &d), 0);
 	cr_assert(d.readonly);
+	cr_assert_not(d.cache_none, "cache=writeback by default");
+	free(d.path);
+	cr_assert_eq(parse_disk("path=/d,cache=none", &d), 0);
+	cr_assert(d.cache_none);
+	free(d.path);
+	cr_assert_eq(parse_disk("cache=none,cache=writeback,path=/e", &d), 0);
+	cr_assert_not(d.cache_none);
 	free(d.path);
 }
 
 Test(devices, parse_disk_rejects)
 {
 	static const char *const bad[] = { "", "path=", "readonly=on", "path=/a,readonly=maybe",
-					   "path=/a,cache=none", "=x", "path=/a,ro" };
+					   "path=/a,cache=unsafe", "path=/a,cache=", "=x", "path=/a,ro" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct disk_config d;
@@ -882,14 +889,17 @@ Test(devices, json_lists_and_switches)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(load_json("{\"disk\": [\"/a\", {\"path\": \"/b\", \"readonly\": true}],"
+	cr_assert_eq(load_json("{\"disk\": [\"path=/a,cache=none\", {\"path\": \"/b\", \"readonly\": true,"
+			       " \"cache\": \"writeback\"}],"
 			       " \"net\": [{\"tap\": \"tap1\", \"mac\": \"52:54:00:00:00:01\"}],"
 			       " \"rng\": true, \"hugepages\": \"off\", \"console\": \"serial\"}",
 			       &c, &err),
 		     0, "%s", err);
 	cr_assert_eq(c.ndisks, 2);
+	cr_assert(c.disks[0].cache_none);
 	cr_assert_str_eq(c.disks[1].path, "/b");
 	cr_assert(c.disks[1].readonly);
+	cr_assert_not(c.disks[1].cache_none);
 	cr_assert_eq(c.nnets, 1);
 	cr_assert(c.nets[0].has_mac);
 	cr_assert_eq(c.nets[0].mac[5], 1);
@@ -905,6 +915,8 @@ Test(devices, json_wrong_shapes)
 	expect_json_error("{\"disk\": \"/a\"}", "disk");
 	expect_json_error("{\"disk\": [5]}", "disk");
 	expect_json_error("{\"disk\": [{\"path\": 5}]}", "disk.path");
+	expect_json_error("{\"disk\": [{\"path\": \"/a\", \"cache\": \"unsafe\"}]}", "disk.cache");
+	expect_json_error("{\"disk\": [{\"path\": \"/a\", \"cache\": true}]}", "disk.cache");
 	expect_json_error("{\"net\": [{\"tap\": \"t\", \"mtu\": \"1500\"}]}", "net");
 	expect_json_error("{\"rng\": 1}", "rng");
 	expect_json_error("{\"console\": \"tty\"}", "tty");

@@ -42,6 +42,13 @@ static struct tring tr;
 static char *img;
 static uint8_t *pattern;
 
+/* A kick, then what the event loop does once the disk completes the requests. */
+static void kick0(void)
+{
+	virtio_dev_kick(vdev, 0);
+	virtio_blk_io_wait(vdev);
+}
+
 static uint8_t pattern_byte(size_t i)
 {
 	return (uint8_t)(i * 7 + i / 512);
@@ -105,7 +112,7 @@ static uint32_t request(uint32_t type, uint64_t sector, uint64_t data, uint32_t 
 	tr_desc(&tr, 1, data, len, VRING_DESC_F_NEXT | (dev_writes ? VRING_DESC_F_WRITE : 0), 2);
 	tr_desc(&tr, 2, STATUS, 1, VRING_DESC_F_WRITE, 0);
 	tr_post(&tr, 0);
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), (uint16_t)(before + 1), "request completed");
 	tr_used(&tr, before, &id, &used_len);
 	cr_assert_eq(id, 0);
@@ -174,7 +181,7 @@ Test(virtio_blk, read_split_over_descriptors)
 	tr_desc(&tr, 7, DATA + 0x5000, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 4);
 	tr_desc(&tr, 4, DATA + 0x9ff0, 1024 + 1, VRING_DESC_F_WRITE, 0); /* data + status */
 	tr_post(&tr, 3);
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), before + 1);
 	tr_used(&tr, before, &id, &len);
 	cr_assert_eq(id, 3);
@@ -207,7 +214,7 @@ Test(virtio_blk, read_through_discontiguous_iova)
 	tr_desc(&tr, 1, 0x500800, 0x1000, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
 	tr_desc(&tr, 2, 0x403010, 1, VRING_DESC_F_WRITE, 0);
 	tr_post(&tr, 0);
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), 1);
 	cr_assert_eq(*t_ptr(&mem, t_scramble(0x403010), 1), S_OK);
 	cr_assert_arr_eq(t_ptr(&mem, t_scramble(0x500800), 0x800), pattern + 9 * 512, 0x800);
@@ -294,7 +301,7 @@ Test(virtio_blk, short_header_and_no_status)
 	/* Nothing writable: no status can be written, the chain comes back empty. */
 	tr_desc(&tr, 5, HDR, 16, 0, 0);
 	tr_post(&tr, 5);
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), before + 2);
 	cr_assert_eq(*t_ptr(&mem, STATUS, 1), S_IOERR);
 	tr_used(&tr, before + 1, &id, &len);
@@ -313,7 +320,7 @@ Test(virtio_blk, indirect_request)
 	t_write_desc(&mem, TABLE + 32, STATUS, 1, VRING_DESC_F_WRITE, 0);
 	tr_desc(&tr, 9, TABLE, 48, VRING_DESC_F_INDIRECT, 0);
 	tr_post(&tr, 9);
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), 1);
 	cr_assert_eq(*t_ptr(&mem, STATUS, 1), S_OK);
 	cr_assert_arr_eq(t_ptr(&mem, DATA, 512), pattern + 3 * 512, 512);
@@ -325,7 +332,7 @@ Test(virtio_blk, malformed_chain_dropped_device_keeps_going)
 
 	tr_desc(&tr, 6, HDR, 16, VRING_DESC_F_NEXT, 6); /* loop */
 	tr_post(&tr, 6);
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), 1);
 	cr_assert_not(vdev->status & VIRTIO_STATUS_NEEDS_RESET);
 	cr_assert_eq(request(T_IN, 0, DATA, 512, &st), 513);
@@ -337,13 +344,13 @@ Test(virtio_blk, broken_ring_needs_reset)
 	uint8_t st;
 
 	tr_set_avail_idx(&tr, QSZ + 3); /* more than a ring ahead */
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert(t_cr(vdev, VIRTIO_COMMON_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
 	cr_assert_eq(tt.signals[0], 1, "config change on the config vector");
 	cr_assert_eq(virtio_isr_read(vdev) & VIRTIO_ISR_CONFIG, VIRTIO_ISR_CONFIG);
 	cr_assert_eq(virtio_isr_read(vdev), 0, "read to clear");
 	/* Stopped: kicks do nothing. */
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), 0);
 	/* A reset brings it back. */
 	t_cw(vdev, VIRTIO_COMMON_STATUS, 1, 0);
@@ -379,7 +386,7 @@ Test(virtio_blk, many_requests_one_kick_one_interrupt)
 		tr_desc(&tr, (uint16_t)(2 * i + 1), DATA + 1024 * i, 513, VRING_DESC_F_WRITE, 0);
 		tr_post(&tr, (uint16_t)(2 * i));
 	}
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), 6);
 	cr_assert_eq(tt.signals[1], 1);
 	for (uint16_t i = 0; i < 6; i++) {
@@ -452,6 +459,79 @@ Test(virtio_blk, unwritable_image_needs_readonly)
 		cr_assert_eq(setresuid(-1, 0, -1), 0);
 }
 
+/* Asynchronous I/O: the worker-thread back end and cache=none, through the device. */
+static void reopen(bool direct, enum blk_aio_backend aio)
+{
+	const struct virtio_blk_opts o = { .direct = direct };
+
+	virtio_dev_destroy(vdev);
+	cr_assert_eq(virtio_blk_new_opts(&mem, img, -1, &o, aio, &vdev), 0);
+	t_attach(vdev, &tt);
+	start(F_FLUSH);
+}
+
+/* Writes 1536 bytes from @gpa at sector 10, flushes, reads them back to @gpa + 0x10000. */
+static void write_flush_read(uint64_t gpa)
+{
+	uint8_t buf[1536], st;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(~i ^ gpa);
+	memcpy(t_ptr(&mem, gpa, sizeof(buf)), buf, sizeof(buf));
+	cr_assert_eq(request(T_OUT, 10, gpa, sizeof(buf), &st), 1);
+	cr_assert_eq(st, S_OK);
+	cr_assert_eq(request(T_FLUSH, 0, DATA, 0, &st), 1);
+	cr_assert_eq(st, S_OK);
+	read_image(buf, sizeof(buf), 10 * 512);
+	cr_assert_arr_eq(buf, t_ptr(&mem, gpa, sizeof(buf)), sizeof(buf));
+	cr_assert_eq(request(T_IN, 10, gpa + 0x10000, sizeof(buf), &st), sizeof(buf) + 1);
+	cr_assert_eq(st, S_OK);
+	cr_assert_arr_eq(t_ptr(&mem, gpa + 0x10000, sizeof(buf)), buf, sizeof(buf));
+	/* And a neighbour, read through the same path. */
+	cr_assert_eq(request(T_IN, 9, gpa + 0x10000, 512, &st), 513);
+	cr_assert_arr_eq(t_ptr(&mem, gpa + 0x10000, 512), pattern + 9 * 512, 512);
+}
+
+Test(virtio_blk, worker_threads_backend)
+{
+	reopen(false, BLK_AIO_THREADS);
+	write_flush_read(DATA);
+}
+
+Test(virtio_blk, cache_none_aligned_and_bounced)
+{
+	reopen(true, BLK_AIO_AUTO);
+	write_flush_read(DATA);		/* page-aligned guest buffers: straight O_DIRECT */
+	write_flush_read(DATA + 0x2001); /* odd addresses: through the bounce buffer */
+	reopen(true, BLK_AIO_THREADS);
+	write_flush_read(DATA + 0x4003);
+}
+
+Test(virtio_blk, reset_waits_for_requests_in_flight)
+{
+	uint8_t *h = t_ptr(&mem, HDR, 16);
+
+	put_le32(h, T_IN);
+	put_le64(h + 8, 0);
+	*t_ptr(&mem, STATUS, 1) = 0xff;
+	tr_desc(&tr, 0, HDR, 16, VRING_DESC_F_NEXT, 1);
+	tr_desc(&tr, 1, DATA, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	tr_desc(&tr, 2, STATUS, 1, VRING_DESC_F_WRITE, 0);
+	tr_post(&tr, 0);
+	memset(t_ptr(&mem, 0, 64), 0xaa, 64); /* where a reset ring's used ring points */
+	virtio_dev_kick(vdev, 0); /* submitted; not waited for */
+	t_cw(vdev, VIRTIO_COMMON_STATUS, 1, 0);
+	/* The disk finished before the reset returned; nothing went to the old ring. */
+	cr_assert_arr_eq(t_ptr(&mem, DATA, 512), pattern, 512);
+	cr_assert_eq(tr_used_idx(&tr), 0);
+	virtio_blk_io_wait(vdev);
+	cr_assert_eq(tr_used_idx(&tr), 0, "no late completion after the reset");
+	for (int i = 0; i < 64; i++)
+		cr_assert_eq(*t_ptr(&mem, (uint64_t)i, 1), 0xaa, "gpa %d written after the reset", i);
+	start(F_FLUSH);
+	write_flush_read(DATA);
+}
+
 /* The device core's rules, through the block device. */
 TestSuite(virtio_core, .init = setup, .fini = teardown);
 
@@ -500,11 +580,11 @@ Test(virtio_core, nothing_runs_before_driver_ok)
 	tr_desc(&tr, 1, STATUS, 1, VRING_DESC_F_WRITE, 0);
 	tr_post(&tr, 0);
 	memset(tt.kicks, 0, sizeof(tt.kicks));
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), 0);
 	t_driver_ok(vdev);
 	cr_assert_eq(tt.kicks[0], 1, "DRIVER_OK looks at every ready queue again");
-	virtio_dev_kick(vdev, 0);
+	kick0();
 	cr_assert_eq(tr_used_idx(&tr), 1);
 	virtio_dev_kick(vdev, 7); /* no such queue */
 }

@@ -113,7 +113,7 @@ Test(virtio_pci, identity_and_capabilities)
 
 	img = test_write_file("disk.img", "", 0);
 	cr_assert_eq(truncate(img, 1 << 20), 0);
-	cr_assert_eq(virtio_blk_create(&vm, bus, img, false), 0);
+	cr_assert_eq(virtio_blk_create(&vm, bus, img, &(struct virtio_blk_opts){ 0 }), 0);
 	cr_assert_eq(test_cfg_read(&vm, SLOT, PCI_VENDOR_ID, 2), 0x1af4);
 	cr_assert_eq(test_cfg_read(&vm, SLOT, PCI_DEVICE_ID, 2), 0x1042);
 	cr_assert_eq(test_cfg_read(&vm, SLOT, PCI_REVISION_ID, 1), 1);
@@ -174,7 +174,7 @@ Test(virtio_pci, block_read_end_to_end)
 	cr_assert_eq(pwrite(fd, data, 512, 512 * 7), 512);
 	cr_assert_eq(ftruncate(fd, 1 << 20), 0);
 	close(fd);
-	cr_assert_eq(virtio_blk_create(&vm, bus, img, false), 0);
+	cr_assert_eq(virtio_blk_create(&vm, bus, img, &(struct virtio_blk_opts){ 0 }), 0);
 	cr_assert_eq(event_loop_start(vm.devloop), 0);
 
 	/* Firmware-less: the guest turns decoding and MSI-X on (vectors stay masked). */
@@ -249,7 +249,8 @@ Test(virtio_pci, setup_errors_are_one_line)
 	cr_assert_null(pci_bus_device(bus, SLOT), "nothing was added");
 
 	test_stderr_begin(&cap);
-	cr_assert_eq(virtio_blk_create(&vm, bus, "/nonexistent/disk.img", true), -ENOENT);
+	cr_assert_eq(virtio_blk_create(&vm, bus, "/nonexistent/disk.img",
+				       &(struct virtio_blk_opts){ .readonly = true }), -ENOENT);
 	err = test_stderr_end(&cap);
 	cr_assert_str_eq(err, "kite: error: disk /nonexistent/disk.img: No such file or directory\n");
 	free(err);
