@@ -10,7 +10,7 @@
  */
 // fuzz-sources: vmm/bus.c vmm/vm.c vmm/irq.c vmm/log.c vmm/guest_mem.c vmm/dma.c
 // fuzz-sources: vmm/event_loop.c vmm/exitcode.c acpi/aml.c acpi/mcfg.c acpi/tables.c
-// fuzz-sources: vmm/seccomp.c -lseccomp
+// fuzz-sources: vmm/seccomp.c -lseccomp -luring
 // fuzz-sources: devices/legacy/*.c devices/pci/*.c devices/virtio/*.c
 #include "tests/fuzz/fuzz_platform.h"
 #include "vmm/exitcode.h"

@@ -120,7 +120,7 @@ static void fz_platform_init(void (*extra)(void))
 		fz_die("pci");
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", img);
 	fz_net_peer = sv[1];
-	if (virtio_blk_create(&fz_vm, fz_bus, path, false))
+	if (virtio_blk_create(&fz_vm, fz_bus, path, &(const struct virtio_blk_opts){ 0 }))
 		fz_die("blk");
 	if (virtio_net_new(&fz_vm.mem, sv[0], (const uint8_t *)"\x02\0\0\0\0\1", &vdev) ||
 	    virtio_pci_attach(&fz_vm, fz_bus, vdev))

@@ -10,7 +10,7 @@
  */
 // fuzz-sources: vmm/bus.c vmm/vm.c vmm/irq.c vmm/log.c vmm/guest_mem.c vmm/dma.c
 // fuzz-sources: vmm/event_loop.c vmm/exitcode.c acpi/aml.c acpi/mcfg.c acpi/tables.c
-// fuzz-sources: vmm/seccomp.c -lseccomp
+// fuzz-sources: vmm/seccomp.c -lseccomp -luring
 // fuzz-sources: devices/legacy/acpi_pm.c devices/legacy/boot_timer.c devices/legacy/debug_exit.c
 // fuzz-sources: devices/legacy/ged.c devices/legacy/i8042.c devices/legacy/pvpanic.c
 // fuzz-sources: devices/pci/*.c devices/virtio/*.c

@@ -9,7 +9,7 @@
  *
  * fuzz-sources: devices/vfio/vfio.c devices/pci/pci.c devices/pci/host.c devices/pci/msix.c
  * fuzz-sources: vmm/irq.c vmm/memslot.c vmm/bus.c vmm/log.c acpi/aml.c acpi/mcfg.c
- * fuzz-sources: acpi/tables.c iommu/iommufd.c
+ * fuzz-sources: acpi/tables.c iommu/iommufd.c devices/pci/msi.c
  */
 #include <errno.h>
 #include <fcntl.h>
