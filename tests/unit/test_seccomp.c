@@ -44,6 +44,7 @@ static int in_child(enum kite_seccomp_mode mode, void (*fn)(void), char *err, si
 {
 	int p[2], st;
 	pid_t pid;
+	size_t len = 0;
 	ssize_t n;
 
 	cr_assert_eq(pipe(p), 0);
@@ -59,8 +60,10 @@ static int in_child(enum kite_seccomp_mode mode, void (*fn)(void), char *err, si
 		_exit(0);
 	}
 	close(p[1]);
-	n = read(p[0], err, cap - 1);
-	err[n > 0 ? n : 0] = '\0';
+	/* The log line may come in several writes: read to EOF, not once. */
+	while (len < cap - 1 && (n = read(p[0], err + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	err[len] = '\0';
 	close(p[0]);
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	return st;
