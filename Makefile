@@ -12,7 +12,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -g -MMD -MP
 OPT_CFLAGS ?= -O2
 CFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT_CFLAGS) $(CFLAGS)
-LDLIBS := -ljansson -luring -lpthread
+LDLIBS := -ljansson -lseccomp -luring -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -21,15 +21,18 @@ LIB_SRCS := $(filter-out vmm/main.c,$(sort $(wildcard vmm/*.c vmm/api/*.c arch/x
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 GUEST_SRCS := $(sort $(wildcard tests/guest/*.c))
 PROG_SRCS := $(sort $(wildcard tests/harness/progs/*.c))
+# A program of several files is a directory: tests/harness/progs/NAME/*.c -> build/progs/NAME.
+PROG_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard tests/harness/progs/*/*.c))))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 SAN_UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/san/%.o)
 GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(BUILD)/guest/%)
-PROG_BINS := $(PROG_SRCS:tests/harness/progs/%.c=$(BUILD)/progs/%)
+PROG_BINS := $(PROG_SRCS:tests/harness/progs/%.c=$(BUILD)/progs/%) \
+	$(PROG_DIRS:tests/harness/progs/%=$(BUILD)/progs/%)
 
-.PHONY: all unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format deps
+.PHONY: all kite-san unit unit-san run-unit run-unit-san guest progs check demo bench fuzz clean format deps
 
 all: $(BUILD)/kite $(BUILD)/kite-test guest progs
 
@@ -56,6 +59,11 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(CFLAGS) -c -o $@ $<
 
+# kite-san: build/kite under ASan+UBSan, for the hostile-guest scenario (make check builds it).
+kite-san: $(BUILD)/kite-san
+$(BUILD)/kite-san: $(BUILD)/san/vmm/main.o $(SAN_LIB_OBJS)
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
 unit: $(BUILD)/unit-tests
 unit-san: $(BUILD)/unit-tests-san
 
@@ -81,7 +89,16 @@ $(BUILD)/guest/%: tests/guest/%.c
 
 $(BUILD)/progs/%: tests/harness/progs/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/iommufd.c,$(LIB_SRCS)) vmm/log.c -lpthread
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ $< $(filter iommu/iommufd%.c,$(LIB_SRCS)) vmm/log.c -lpthread
+
+# Harness programs link only kite's iommufd backend and logger: they run in L1, not as kite.
+.SECONDEXPANSION:
+$(PROG_DIRS:tests/harness/progs/%=$(BUILD)/progs/%): $(BUILD)/progs/%: \
+		$$(wildcard tests/harness/progs/%/*.c tests/harness/progs/%/*.h) $(LIB_SRCS) \
+		$(wildcard iommu/*.h vmm/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -O2 -static -o $@ \
+		$(wildcard tests/harness/progs/$*/*.c) $(filter iommu/iommufd%.c,$(LIB_SRCS)) vmm/log.c -lpthread
 
 # Installs missing Debian packages (QEMU 10 from bookworm-backports included) as root, or
 # prints the apt command to run. check and demo call it first.
@@ -89,7 +106,7 @@ deps:
 	tests/install-deps
 
 check: deps
-	$(MAKE) all unit unit-san
+	$(MAKE) all unit unit-san kite-san
 	tests/check.sh
 
 demo: deps
@@ -108,5 +125,9 @@ clean:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The seccomp allow-lists are embedded with .incbin (vmm/seccomp.c): rebuild when one changes.
+SECCOMP_LISTS := $(wildcard configs/seccomp/*.txt)
+$(BUILD)/obj/vmm/seccomp.o $(BUILD)/san/vmm/seccomp.o $(BUILD)/test/vmm/seccomp.o: $(SECCOMP_LISTS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

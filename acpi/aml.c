@@ -48,7 +48,9 @@
 
 /* Address space descriptors (6.4.3.5): resource type and flags */
 #define RES_ADDR_MEMORY 0
+#define RES_ADDR_IO 1
 #define RES_ADDR_BUS 2
+#define RES_ADDR_IO_ENTIRE 0x03 /* type-specific, I/O: ISA and non-ISA ranges */
 #define RES_ADDR_MIN_FIXED (1u << 2) /* general flags; bit 0 clear: producer, bit 1 clear: pos. */
 #define RES_ADDR_MAX_FIXED (1u << 3)
 #define RES_ADDR_MEM_RW 0x01	     /* type-specific, memory: read-write, non-cacheable */
@@ -505,6 +507,11 @@ static int res_encode(struct aml_buf *b, const struct aml_res *r)
 			return -EINVAL;
 		res_addr_space(b, RES_QWORD_ADDR, RES_ADDR_MEMORY, RES_ADDR_MEM_RW, 8, r->base,
 			       r->len);
+		break;
+	case AML_RES_IO_WINDOW:
+		if (r->len == 0 || r->base > 0xffff || r->len > 0x10000 - r->base)
+			return -EINVAL;
+		res_addr_space(b, RES_WORD_ADDR, RES_ADDR_IO, RES_ADDR_IO_ENTIRE, 2, r->base, r->len);
 		break;
 	default:
 		return -EINVAL;

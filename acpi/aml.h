@@ -34,6 +34,7 @@ enum aml_res_type {
 	AML_RES_BUS_WINDOW,	/* WordBusNumber: first bus in base, bus count in len */
 	AML_RES_MEM32_WINDOW,	/* DWordMemory: base, len, below 4 GiB */
 	AML_RES_MEM64_WINDOW,	/* QWordMemory: base, len, anywhere */
+	AML_RES_IO_WINDOW,	/* WordIO: base, len, inside the 64 KiB port space */
 };
 
 struct aml_res {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommufd host backend. See iommu/iommufd.h for the API and docs/iommufd.md for the kernel
- * behaviour it relies on.
+ * behaviour it relies on. The vIOMMU objects (v6.13+) live in iommu/iommufd_viommu.c.
  */
 #include "iommu/iommufd.h"
+#include "iommu/iommufd_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +25,14 @@ static int host_iommu_sys_ioctl(void *ctx, int fd, unsigned long request, void *
 	return ret < 0 ? -errno : ret;
 }
 
-static int hio(struct host_iommu *h, unsigned long request, void *arg)
+int host_iommu_ioctl(struct host_iommu *h, unsigned long request, void *arg)
 {
 	return h->ioctl(h->ioctl_ctx, h->fd, request, arg);
+}
+
+static int hio(struct host_iommu *h, unsigned long request, void *arg)
+{
+	return host_iommu_ioctl(h, request, arg);
 }
 
 static void host_iommu_defaults(struct host_iommu *h)
@@ -38,6 +44,8 @@ static void host_iommu_defaults(struct host_iommu *h)
 	h->inval_entry_max = IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX;
 	h->page_size = ps > 0 ? (uint32_t)ps : 4096;
 	h->viommu = HOST_IOMMU_FEATURE_UNKNOWN;
+	h->veventq = HOST_IOMMU_FEATURE_UNKNOWN;
+	h->hw_queue = HOST_IOMMU_FEATURE_UNKNOWN;
 }
 
 int host_iommu_open(struct host_iommu *h, const char *path)
@@ -484,158 +492,6 @@ int host_iommu_get_hw_info(struct host_iommu *h, uint32_t dev_id, struct host_io
 	info->capabilities = cmd.out_capabilities;
 	info->max_pasid_log2 = cmd.out_max_pasid_log2;
 	return 0;
-}
-
-static void viommu_absent(struct host_iommu *h, const char *what)
-{
-	if (h->viommu != HOST_IOMMU_FEATURE_ABSENT)
-		log_info("iommufd: kernel has no %s (before 6.13); using HWPT-based nesting", what);
-	h->viommu = HOST_IOMMU_FEATURE_ABSENT;
-}
-
-int host_iommu_probe_viommu(struct host_iommu *h)
-{
-	/*
-	 * Type DEFAULT is refused with EOPNOTSUPP before any lookup on kernels that have the
-	 * ioctl, so this creates nothing; an older kernel answers ENOTTY.
-	 */
-	struct iommu_viommu_alloc cmd = {.size = sizeof(cmd), .type = IOMMU_VIOMMU_TYPE_DEFAULT};
-	int ret = hio(h, IOMMU_VIOMMU_ALLOC, &cmd);
-
-	if (ret == -ENOTTY) {
-		viommu_absent(h, "IOMMU_VIOMMU_ALLOC");
-		return HOST_IOMMU_FEATURE_ABSENT;
-	}
-	if (ret >= 0) {
-		/* Nothing should accept type DEFAULT; drop whatever was made. */
-		log_warn("iommufd: vIOMMU probe unexpectedly created object %u", cmd.out_viommu_id);
-		if (cmd.out_viommu_id)
-			host_iommu_destroy(h, cmd.out_viommu_id);
-	}
-	h->viommu = HOST_IOMMU_FEATURE_PRESENT;
-	return HOST_IOMMU_FEATURE_PRESENT;
-}
-
-int host_iommu_viommu_alloc(struct host_iommu *h, uint32_t dev_id, uint32_t nest_parent_id,
-			    uint32_t type, uint32_t *viommu_id)
-{
-	struct iommu_viommu_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .type = type,
-	    .dev_id = dev_id,
-	    .hwpt_id = nest_parent_id,
-	};
-	int ret;
-
-	if (h->viommu == HOST_IOMMU_FEATURE_ABSENT)
-		return -ENOTTY;
-	ret = hio(h, IOMMU_VIOMMU_ALLOC, &cmd);
-	if (ret == -ENOTTY) {
-		viommu_absent(h, "IOMMU_VIOMMU_ALLOC");
-		return ret;
-	}
-	if (ret < 0) {
-		log_error("iommufd: vIOMMU alloc (type %#x, dev %u, parent %u): %s", type, dev_id,
-			  nest_parent_id, strerror(-ret));
-		return ret;
-	}
-	h->viommu = HOST_IOMMU_FEATURE_PRESENT;
-	*viommu_id = cmd.out_viommu_id;
-	return 0;
-}
-
-int host_iommu_vdevice_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t dev_id,
-			     uint64_t virt_id, uint32_t *vdevice_id)
-{
-	struct iommu_vdevice_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .viommu_id = viommu_id,
-	    .dev_id = dev_id,
-	    .virt_id = virt_id,
-	};
-	int ret;
-
-	if (h->viommu == HOST_IOMMU_FEATURE_ABSENT)
-		return -ENOTTY;
-	ret = hio(h, IOMMU_VDEVICE_ALLOC, &cmd);
-	if (ret == -ENOTTY) {
-		viommu_absent(h, "IOMMU_VDEVICE_ALLOC");
-		return ret;
-	}
-	if (ret < 0) {
-		log_error("iommufd: vDEVICE alloc (vIOMMU %u, dev %u, virt id %#llx): %s",
-			  viommu_id, dev_id, (unsigned long long)virt_id, strerror(-ret));
-		return ret;
-	}
-	*vdevice_id = cmd.out_vdevice_id;
-	return 0;
-}
-
-int host_iommu_veventq_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t type,
-			     uint32_t depth, uint32_t *veventq_id, int *veventq_fd)
-{
-	struct iommu_veventq_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .viommu_id = viommu_id,
-	    .type = type,
-	    .veventq_depth = depth,
-	};
-	int ret;
-
-	if (h->viommu == HOST_IOMMU_FEATURE_ABSENT)
-		return -ENOTTY;
-	ret = hio(h, IOMMU_VEVENTQ_ALLOC, &cmd);
-	if (ret == -ENOTTY) {
-		log_info("iommufd: kernel has no IOMMU_VEVENTQ_ALLOC (before 6.15); no vIOMMU "
-			 "event forwarding");
-		return ret;
-	}
-	if (ret < 0) {
-		log_error("iommufd: vEVENTQ alloc (vIOMMU %u, type %#x, depth %u): %s", viommu_id,
-			  type, depth, strerror(-ret));
-		return ret;
-	}
-	*veventq_id = cmd.out_veventq_id;
-	*veventq_fd = (int)cmd.out_veventq_fd;
-	return 0;
-}
-
-int host_iommu_vevent_parse(struct host_iommu_vevent_stream *st, const void *buf, size_t len,
-			    uint32_t payload_len, struct host_iommu_vevent *ev)
-{
-	struct iommufd_vevent_header hdr;
-	size_t need = sizeof(hdr);
-
-	memset(ev, 0, sizeof(*ev));
-	if (!len)
-		return 0;
-	if (len < sizeof(hdr))
-		return -EINVAL;
-	memcpy(&hdr, buf, sizeof(hdr));
-	ev->flags = hdr.flags;
-	ev->sequence = hdr.sequence;
-	if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
-		/*
-		 * Header only: the queue was full and events were dropped. Its sequence is the
-		 * one the next delivered event carries, so it resynchronises the stream.
-		 */
-		st->overflows++;
-		st->next_seq = hdr.sequence & IOMMU_VEVENT_SEQUENCE_MAX;
-		st->seq_known = true;
-		return (int)need;
-	}
-	need += payload_len;
-	if (len < need)
-		return -EINVAL;
-	if (st->seq_known && hdr.sequence != st->next_seq) {
-		/* Counted modulo the kernel's wrap at INT_MAX. */
-		ev->gap = (hdr.sequence - st->next_seq) & IOMMU_VEVENT_SEQUENCE_MAX;
-		st->lost += ev->gap;
-	}
-	st->next_seq = (hdr.sequence + 1) & IOMMU_VEVENT_SEQUENCE_MAX;
-	st->seq_known = true;
-	ev->data = (const uint8_t *)buf + sizeof(hdr);
-	return (int)need;
 }
 
 /* VFIO cdev ioctls go to the device fd, not the iommufd, through the same hook. */

@@ -2,8 +2,9 @@
 /*
  * Host IOMMU backend on iommufd: one struct host_iommu per VM owns (or borrows) an iommufd and
  * wraps the ioctls kite needs: IOAS and guest-RAM mapping, paging and nested HWPTs, batched
- * cache invalidation, hardware info, vIOMMU/vDEVICE where the kernel has them, and VFIO cdev
- * bind/attach/detach.
+ * cache invalidation, hardware info, VFIO cdev bind/attach/detach (iommu/iommufd.c), and the
+ * vIOMMU objects where the kernel has them: vIOMMU, vDEVICE, vEVENTQ, HW queue
+ * (iommu/iommufd_viommu.c).
  *
  * Every function returns 0 or a negative errno and logs its own failure once. IDs are the
  * kernel's object IDs (never 0). All ioctls go through h->ioctl so unit tests can stand in for
@@ -37,7 +38,10 @@ struct host_iommu {
 	/* Kernel limits on one IOMMU_HWPT_INVALIDATE call; tests may lower inval_entry_max. */
 	uint32_t inval_entry_max;
 	uint32_t page_size;
-	enum host_iommu_feature viommu;
+	/* Run-time probes (ENOTTY = absent); once ABSENT, the alloc calls make no ioctl. */
+	enum host_iommu_feature viommu;	  /* IOMMU_VIOMMU_ALLOC, IOMMU_VDEVICE_ALLOC: v6.13 */
+	enum host_iommu_feature veventq;  /* IOMMU_VEVENTQ_ALLOC: v6.15 */
+	enum host_iommu_feature hw_queue; /* IOMMU_HW_QUEUE_ALLOC: v6.17 */
 };
 
 /* Opens @path (NULL: /dev/iommu). */
@@ -133,56 +137,104 @@ struct host_iommu_hw_info {
 
 int host_iommu_get_hw_info(struct host_iommu *h, uint32_t dev_id, struct host_iommu_hw_info *info);
 
-/* ---- vIOMMU / vDEVICE (v6.13+) ---- */
+/* ---- vIOMMU objects (iommu/iommufd_viommu.c) ---- */
 
 /*
- * Asks the kernel, without creating anything, whether it has IOMMU_VIOMMU_ALLOC. Returns
- * HOST_IOMMU_FEATURE_PRESENT or _ABSENT (also cached in h->viommu), or -errno.
+ * Each asks the kernel, without creating anything, whether it has the ioctl: the reserved type
+ * DEFAULT is refused with EOPNOTSUPP before any object lookup where the ioctl exists, and an
+ * older kernel answers ENOTTY. Returns HOST_IOMMU_FEATURE_PRESENT or _ABSENT (also cached in
+ * h->viommu / h->veventq / h->hw_queue), or -errno. No vIOMMU means no vEVENTQ or HW queue.
  */
 int host_iommu_probe_viommu(struct host_iommu *h);
+int host_iommu_probe_veventq(struct host_iommu *h);
+int host_iommu_probe_hw_queue(struct host_iommu *h);
+
+/* "present" / "absent" / "unknown", for logs and the conformance program. */
+const char *host_iommu_feature_name(enum host_iommu_feature f);
 
 /*
+ * vIOMMU of @type over the nest-parent HWPT @nest_parent_id, backed by @dev_id's physical IOMMU.
+ * The _data form passes driver data (read and written back by the kernel; NULL/0 for none).
  * Both return -ENOTTY, logged at info level and with h->viommu = ABSENT, when the kernel has no
  * vIOMMU objects; callers then fall back to HWPT-based nesting.
  */
 int host_iommu_viommu_alloc(struct host_iommu *h, uint32_t dev_id, uint32_t nest_parent_id,
 			    uint32_t type, uint32_t *viommu_id);
+int host_iommu_viommu_alloc_data(struct host_iommu *h, uint32_t dev_id, uint32_t nest_parent_id,
+				 uint32_t type, void *data, uint32_t data_len,
+				 uint32_t *viommu_id);
+/*
+ * Tells the vIOMMU that @dev_id is the device the guest calls @virt_id (VT-d source ID, SMMUv3
+ * StreamID). vIOMMU-targeted invalidations and vEVENTs name devices by this ID; one vDEVICE per
+ * device, one device per ID (EEXIST otherwise).
+ */
 int host_iommu_vdevice_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t dev_id,
 			     uint64_t virt_id, uint32_t *vdevice_id);
 
-/* ---- vEVENTQ (v6.15+) ---- */
-
 /*
- * Event queue on @viommu_id for events of @type, holding up to @depth events. *@veventq_fd is
- * read() for records (header + @type's payload). -ENOTTY (logged at info) on kernels before
- * 6.15; h->viommu is left alone since 6.13/6.14 have vIOMMUs without event queues.
+ * Event queue on @viommu_id for events of @type, holding up to @depth events (1..2^19). Read
+ * *@veventq_fd with host_iommu_vevent_drain(). -ENOTTY (logged at info, h->veventq = ABSENT) on
+ * kernels before 6.15; h->viommu is left alone since 6.13/6.14 have vIOMMUs without queues.
  */
 int host_iommu_veventq_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t type,
 			     uint32_t depth, uint32_t *veventq_id, int *veventq_fd);
 
-/* Reader state across read() calls: the sequence the next event should carry. */
+/*
+ * HW-accelerated queue @index of @type on @viommu_id over guest memory [@iova, @iova + @len) of
+ * the nest parent's IOAS (the kernel pins it and needs it physically contiguous). -ENOTTY
+ * (logged at info, h->hw_queue = ABSENT) on kernels before 6.17.
+ */
+int host_iommu_hw_queue_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t type,
+			      uint32_t index, uint64_t iova, uint64_t len, uint32_t *hw_queue_id);
+
+/*
+ * Reader state across reads of one vEVENTQ. Every event the kernel reports, delivered or lost,
+ * takes the next sequence number (0..INT_MAX, then 0 again).
+ */
 struct host_iommu_vevent_stream {
-	uint32_t next_seq;
-	bool seq_known;	  /* false until the first record */
-	uint64_t lost;	  /* events known to be lost so far (0 if only "some" is known) */
+	uint32_t next_seq; /* the sequence the next record should carry */
+	bool seq_known;	   /* false until the first record (or host_iommu_vevent_stream_init) */
+	uint64_t events;   /* records with a payload seen */
+	uint64_t lost;	   /* events known to be lost (a lower bound without a baseline) */
 	uint64_t overflows; /* LOST_EVENTS records seen */
 };
+
+/* For a queue just allocated: the kernel numbers its first event 0. */
+void host_iommu_vevent_stream_init(struct host_iommu_vevent_stream *st);
 
 struct host_iommu_vevent {
 	uint32_t flags;	   /* IOMMU_VEVENTQ_FLAG_* from the header */
 	uint32_t sequence;
 	const void *data;  /* the payload; NULL for a LOST_EVENTS record */
-	uint32_t gap;	   /* events missing right before this record (sequence jump) */
+	uint32_t gap;	   /* events lost right before this record, or that it reports */
 };
 
 /*
  * Parses the record at the start of @buf (@len bytes, as read() returned them); @payload_len is
  * the event size of the queue's type. Returns the bytes consumed (> 0), 0 when @len is 0, or
- * -EINVAL when the record is truncated. A sequence jump or a LOST_EVENTS record is reported in
- * @ev and counted in @st, never as an error: the caller tells the guest its queue overflowed.
+ * -EINVAL when the record is truncated (the stream is left as it was).
+ *
+ * A sequence jump before a normal record is events the kernel dropped: ev->gap, counted in
+ * st->lost. A header-only LOST_EVENTS record carries the sequence of the last event dropped, so
+ * the events from the expected sequence up to and including its own were lost (ev->gap; 1 when
+ * nothing was expected yet) and the next record carries its sequence + 1. Neither is an error:
+ * the caller tells the guest its event queue overflowed.
  */
 int host_iommu_vevent_parse(struct host_iommu_vevent_stream *st, const void *buf, size_t len,
 			    uint32_t payload_len, struct host_iommu_vevent *ev);
+
+typedef void host_iommu_vevent_fn(void *ctx, const struct host_iommu_vevent *ev);
+
+/*
+ * Reads @fd (a vEVENTQ fd) until it has nothing more (read() returns 0 or EAGAIN), or for at most
+ * HOST_IOMMU_VEVENT_DRAIN_READS reads of 4 KiB so that an event flood cannot pin the caller, and
+ * calls @fn for every record, in order, LOST_EVENTS records included. Returns the number of
+ * records, or -errno from read(), or -EIO when the kernel returned a truncated record (the rest
+ * of that read is dropped). The kernel never splits a record across reads.
+ */
+#define HOST_IOMMU_VEVENT_DRAIN_READS 64
+int host_iommu_vevent_drain(struct host_iommu_vevent_stream *st, int fd, uint32_t payload_len,
+			    host_iommu_vevent_fn *fn, void *ctx);
 
 /* ---- VFIO device cdev ---- */
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel ABI for iommufd, VFIO device cdev and the CONFIG_IOMMUFD_TEST mock, as of Linux 6.12.117
- * plus the newer objects (vIOMMU, vDEVICE, SMMUv3 data) that kite probes for at run time.
+ * plus the newer objects kite probes for at run time (vIOMMU, vDEVICE, vEVENTQ, HW queue, SMMUv3
+ * data). The newer objects and the 7.x mock values were checked against Linux 7.2.13's
+ * include/uapi/linux/iommufd.h and drivers/iommu/iommufd/iommufd_test.h (Debian's
+ * linux-source-7.2 7.2.13-1), by tests/uapi-verify compiled against those headers.
  *
  * Debian 12's linux-libc-dev (6.1) has no <linux/iommufd.h> and no VFIO cdev ioctls, so the
  * project keeps its own copy of the ABI here, written from the documented layout. Every struct
@@ -50,6 +53,7 @@ enum {
 	IOMMUFD_CMD_VDEVICE_ALLOC = 0x91,	/* v6.13 */
 	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92, /* v6.13 */
 	IOMMUFD_CMD_VEVENTQ_ALLOC = 0x93,	/* v6.15 */
+	IOMMUFD_CMD_HW_QUEUE_ALLOC = 0x94,	/* v6.17 */
 };
 
 #define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
@@ -65,12 +69,15 @@ enum {
 #define IOMMU_VIOMMU_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)
 #define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
 #define IOMMU_VEVENTQ_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)
+#define IOMMU_HW_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC)
 
 _Static_assert(IOMMU_DESTROY == 0x3b80, "IOMMU_DESTROY value");
 _Static_assert(IOMMU_IOAS_MAP == 0x3b85, "IOMMU_IOAS_MAP value");
 _Static_assert(IOMMU_HWPT_INVALIDATE == 0x3b8d, "IOMMU_HWPT_INVALIDATE value");
 _Static_assert(IOMMU_VIOMMU_ALLOC == 0x3b90, "IOMMU_VIOMMU_ALLOC value");
+_Static_assert(IOMMU_VDEVICE_ALLOC == 0x3b91, "IOMMU_VDEVICE_ALLOC value");
 _Static_assert(IOMMU_VEVENTQ_ALLOC == 0x3b93, "IOMMU_VEVENTQ_ALLOC value");
+_Static_assert(IOMMU_HW_QUEUE_ALLOC == 0x3b94, "IOMMU_HW_QUEUE_ALLOC value");
 
 /* ---- objects and IOAS ---- */
 
@@ -459,6 +466,31 @@ struct iommu_vevent_arm_smmuv3 {
 };
 KITE_UAPI_SIZE(iommu_vevent_arm_smmuv3, 32);
 
+/* ---- HW queue (v6.17; ENOTTY before): a guest queue the host IOMMU reads directly ---- */
+
+enum iommu_hw_queue_type {
+	IOMMU_HW_QUEUE_TYPE_DEFAULT = 0, /* refused with EOPNOTSUPP: the presence probe */
+	IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV = 1,
+};
+
+struct iommu_hw_queue_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 viommu_id;
+	__u32 type;
+	__u32 index; /* per vIOMMU and type; drivers may require ascending order */
+	__u32 out_hw_queue_id;
+	__aligned_u64 nesting_parent_iova; /* guest-physical base, mapped in the parent's IOAS */
+	__aligned_u64 length;
+};
+KITE_UAPI_SIZE(iommu_hw_queue_alloc, 40);
+KITE_UAPI_CHECK(iommu_hw_queue_alloc, viommu_id, 8);
+KITE_UAPI_CHECK(iommu_hw_queue_alloc, type, 12);
+KITE_UAPI_CHECK(iommu_hw_queue_alloc, index, 16);
+KITE_UAPI_CHECK(iommu_hw_queue_alloc, out_hw_queue_id, 20);
+KITE_UAPI_CHECK(iommu_hw_queue_alloc, nesting_parent_iova, 24);
+KITE_UAPI_CHECK(iommu_hw_queue_alloc, length, 32);
+
 /* ---- VFIO device cdev (/dev/vfio/devices/vfioN) ---- */
 
 #ifndef VFIO_TYPE
@@ -502,7 +534,10 @@ struct vfio_device_detach_iommufd_pt {
 };
 KITE_UAPI_SIZE(vfio_device_detach_iommufd_pt, 8);
 
-/* ---- CONFIG_IOMMUFD_TEST mock (not exported uapi; 6.12 iommufd_test.h layout) ---- */
+/*
+ * ---- CONFIG_IOMMUFD_TEST mock (not exported uapi; 6.12 iommufd_test.h layout, with the ops and
+ * union members 6.13-7.2 appended: the enum only grows, so 6.12's values stay valid) ----
+ */
 
 #define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
 _Static_assert(IOMMU_TEST_CMD == 0x3ba0, "IOMMU_TEST_CMD value");
@@ -524,6 +559,7 @@ enum {
 	IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
 	IOMMU_TEST_OP_TRIGGER_IOPF = 15,
 	IOMMU_TEST_OP_DEV_CHECK_CACHE = 16, /* v6.13 */
+	IOMMU_TEST_OP_TRIGGER_VEVENT = 17,  /* v6.15 */
 };
 
 /* A mock paging domain maps only IOVAs inside this window. */
@@ -539,6 +575,13 @@ enum {
 	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
 	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
 };
+
+/* v6.13+: every mock device has 4 cache slots that vIOMMU invalidations clear. */
+enum {
+	MOCK_DEV_CACHE_ID_MAX = 3,
+	MOCK_DEV_CACHE_NUM = 4,
+};
+#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddadu
 
 struct iommu_test_cmd {
 	__u32 size;
@@ -619,6 +662,13 @@ struct iommu_test_cmd {
 			__u32 perm;
 			__u64 addr;
 		} trigger_iopf;
+		struct {
+			__u32 id;    /* slot 0..3; the device is the command's @id */
+			__u32 cache; /* expected value */
+		} check_dev_cache; /* v6.13 */
+		struct {
+			__u32 dev_id; /* must be attached to a nested HWPT of its vIOMMU */
+		} trigger_vevent;  /* v6.15 */
 	};
 	__u32 last;
 };
@@ -644,6 +694,9 @@ KITE_UAPI_CHECK(iommu_test_cmd, check_iotlb.id, 16);
 KITE_UAPI_CHECK(iommu_test_cmd, check_iotlb.iotlb, 20);
 KITE_UAPI_CHECK(iommu_test_cmd, trigger_iopf.perm, 28);
 KITE_UAPI_CHECK(iommu_test_cmd, trigger_iopf.addr, 32);
+KITE_UAPI_CHECK(iommu_test_cmd, check_dev_cache.id, 16);
+KITE_UAPI_CHECK(iommu_test_cmd, check_dev_cache.cache, 20);
+KITE_UAPI_CHECK(iommu_test_cmd, trigger_vevent.dev_id, 16);
 KITE_UAPI_CHECK(iommu_test_cmd, last, 64);
 
 #define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeefu
@@ -656,7 +709,10 @@ struct iommu_test_hw_info {
 KITE_UAPI_SIZE(iommu_test_hw_info, 8);
 KITE_UAPI_CHECK(iommu_test_hw_info, test_reg, 4);
 
-/* Nested-HWPT data for the mock: every iotlb[] slot starts at @iotlb (data_len must be 4). */
+/*
+ * Nested-HWPT data for the mock: every iotlb[] slot starts at @iotlb. 6.12 knows only @iotlb;
+ * 7.x appends a pagetable_type (0 = default), and both accept this 4-byte version.
+ */
 #define IOMMU_HWPT_DATA_SELFTEST 0xdeadu
 #define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeefu
 
@@ -680,13 +736,32 @@ KITE_UAPI_CHECK(iommu_hwpt_invalidate_selftest, iotlb_id, 4);
 /* v6.13+ mock vIOMMU. */
 #define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeefu
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeefu
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeefu
 
+/* Optional vIOMMU alloc data (v6.17): the kernel echoes @in_data into @out_data. */
+struct iommu_viommu_selftest {
+	__u32 in_data;
+	__u32 out_data;
+	__aligned_u64 out_mmap_offset;
+	__aligned_u64 out_mmap_length;
+};
+KITE_UAPI_SIZE(iommu_viommu_selftest, 24);
+KITE_UAPI_CHECK(iommu_viommu_selftest, out_data, 4);
+KITE_UAPI_CHECK(iommu_viommu_selftest, out_mmap_offset, 8);
+KITE_UAPI_CHECK(iommu_viommu_selftest, out_mmap_length, 16);
+
+/*
+ * One vIOMMU invalidation: clears cache slot @cache_id (all four with FLAG_ALL) of the device
+ * whose vDEVICE has virtual ID @vdev_id. Unknown @vdev_id or @cache_id > 3: EINVAL; unknown
+ * flags: EOPNOTSUPP.
+ */
 struct iommu_viommu_invalidate_selftest {
 	__u32 flags;
 	__u32 vdev_id;
 	__u32 cache_id;
 };
 KITE_UAPI_SIZE(iommu_viommu_invalidate_selftest, 12);
+KITE_UAPI_CHECK(iommu_viommu_invalidate_selftest, vdev_id, 4);
 KITE_UAPI_CHECK(iommu_viommu_invalidate_selftest, cache_id, 8);
 
 /* v6.15+ mock vEVENTQ: IOMMU_TEST_OP_TRIGGER_VEVENT queues one of these (the vDEVICE's id). */
@@ -696,6 +771,10 @@ struct iommu_viommu_event_selftest {
 	__u32 virt_id;
 };
 KITE_UAPI_SIZE(iommu_viommu_event_selftest, 4);
+
+/* v6.17+ mock HW queue: indexes 0 and 1, index 1 needs index 0 (which it then pins). */
+#define IOMMU_HW_QUEUE_TYPE_SELFTEST 0xdeadbeefu
+#define IOMMU_TEST_HW_QUEUE_MAX 2
 
 #undef KITE_UAPI_CHECK
 #undef KITE_UAPI_SIZE

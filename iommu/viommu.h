@@ -96,4 +96,23 @@ struct viommu_counters {
 	uint64_t faults;	/* DMA faults recorded or suppressed */
 };
 
+/*
+ * A guest-visible vIOMMU error, reported to the control API as a `vtd-error` event
+ * (docs/api.md). At most VIOMMU_ERROR_EVENTS_PER_SEC per unit per second; the next one sent
+ * after a quiet spell says how many were dropped.
+ */
+enum viommu_error_kind { VIOMMU_ERROR_IQE, VIOMMU_ERROR_DMA_FAULT };
+
+#define VIOMMU_ERROR_EVENTS_PER_SEC 10
+
+struct viommu_error {
+	enum viommu_error_kind kind;
+	uint32_t index;	     /* IQE: the queue slot IQH points at */
+	uint8_t code;	     /* IQE: IQER.IQEI; DMA fault: the fault reason */
+	uint64_t addr;	     /* DMA fault: the faulting page (IOVA) */
+	uint16_t sid;	     /* DMA fault: the requester's source id */
+	bool write;	     /* DMA fault: a write request */
+	uint64_t suppressed; /* errors the rate limit dropped since the last one reported */
+};
+
 #endif

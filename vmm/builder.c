@@ -10,6 +10,7 @@
 #include "arch/x86/layout.h"
 #include "devices/legacy/legacy.h"
 #include "devices/pci/pci.h"
+#include "devices/vfio/vfio.h"
 #include "devices/virtio/virtio.h"
 #include "iommu/vtd/vtd.h"
 #include "iommu/mock_backend.h"
@@ -86,6 +87,8 @@ static int build_pci(struct vm *vm)
 									 : (1ULL << 32),
 					1ULL << 30),
 		.mmio64_size = X86_PCI_MMIO64_SIZE,
+		.io_base = X86_PCI_IO_BASE,
+		.io_size = X86_PCI_IO_SIZE,
 	};
 	struct pci_bus *bus = pci_bus_create(vm, &layout);
 
@@ -109,6 +112,8 @@ static int build_pci(struct vm *vm)
 				  STDOUT_FILENO))
 		return KITE_EXIT_DEVICE;
 	if (cfg->rng && virtio_rng_create(vm, bus))
+		return KITE_EXIT_DEVICE;
+	if (vfio_build(vm, bus))
 		return KITE_EXIT_DEVICE;
 #ifdef KITE_TEST_HOOKS
 	/* Test-only: a mock host device behind one guest device (KITE_TEST_VTD_MOCK). */

@@ -13,6 +13,7 @@
 #include "vmm/config_fd.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 void config_init(struct vm_config *cfg)
 {
@@ -32,6 +33,10 @@ static void config_clear_devices_of(struct vm_config *cfg, const char *key)
 			free(cfg->disks[i].fd_name);
 		}
 		cfg->ndisks = 0;
+	} else if (!strcmp(key, "vfio")) {
+		for (unsigned int i = 0; i < cfg->nvfio; i++)
+			vfio_config_free(&cfg->vfio[i]);
+		cfg->nvfio = 0;
 	} else {
 		for (unsigned int i = 0; i < cfg->nnets; i++) {
 			free(cfg->nets[i].tap);
@@ -45,6 +50,8 @@ void config_free(struct vm_config *cfg)
 {
 	config_clear_devices_of(cfg, "disk");
 	config_clear_devices_of(cfg, "net");
+	config_clear_devices_of(cfg, "vfio");
+	free(cfg->iommufd_fd);
 	free(cfg->kernel);
 	free(cfg->initrd);
 	free(cfg->cmdline);
@@ -421,6 +428,17 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 			return usage_error("invalid --net '%s' (use tap=NAME|fd=NAME[,mac=52:54:00:12:34:56])",
 					   val);
 		cfg->nnets++;
+	} else if (!strcmp(key, "vfio")) {
+		if (cfg->nvfio == KITE_MAX_VFIO)
+			return usage_error("too many --vfio (at most %d)", KITE_MAX_VFIO);
+		if (parse_vfio(val, &cfg->vfio[cfg->nvfio]))
+			return usage_error("invalid --vfio '%s' (use bdf=0000:00:04.0|"
+					   "path=/dev/vfio/devices/vfioN|fd=NAME)", val);
+		cfg->nvfio++;
+	} else if (!strcmp(key, "iommufd")) {
+		if (parse_iommufd(val, &cfg->iommufd_fd))
+			return usage_error("invalid --iommufd '%s' (use fd=NAME, an open /dev/iommu)",
+					   val);
 	} else if (!strcmp(key, "console")) {
 		if (!strcmp(val, "serial"))
 			cfg->console = CONSOLE_SERIAL;
@@ -446,6 +464,12 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		if (lvl < 0)
 			return usage_error("invalid log level '%s' (error, warn, info, debug)", val);
 		cfg->log_level = lvl;
+	} else if (!strcmp(key, "seccomp")) {
+		int m = kite_seccomp_parse(val);
+
+		if (m < 0)
+			return usage_error("invalid --seccomp '%s' (use on, off or log)", val);
+		cfg->seccomp = m;
 	} else if (!strcmp(key, "api-socket")) {
 		if (!*val)
 			return usage_error("--api-socket needs a path");
@@ -464,7 +488,27 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory",
 					 "cpus",   "serial",  "timeout", "log_level",
 					 "disk",   "net",     "console", "rng",
-					 "hugepages", "iommu" };
+					 "hugepages", "iommu", "vfio", "iommufd", "seccomp" };
+
+/* One "vfio" entry: {"bdf": "..."} | {"path": "..."} | {"fd": "NAME"}, as the flag. */
+static int json_vfio_object(const char *path, struct vm_config *cfg, json_t *obj)
+{
+	const char *k, *sv;
+	char spec[300];
+	json_t *v;
+
+	if (json_object_size(obj) != 1)
+		return config_error("config %s: a 'vfio' entry needs exactly one of bdf, path, fd",
+				    path);
+	json_object_foreach(obj, k, v) {
+		sv = json_is_string(v) ? json_string_value(v) : NULL;
+		if (!sv || strchr(sv, ',') || (strcmp(k, "bdf") && strcmp(k, "path") && strcmp(k, "fd")) ||
+		    snprintf(spec, sizeof(spec), "%s=%s", k, sv) >= (int)sizeof(spec))
+			return config_error("config %s: 'vfio.%s' is unknown or has a bad value", path,
+					    k);
+	}
+	return config_apply(cfg, "vfio", spec);
+}
 
 /* Fills one disk or net entry from a JSON object, field by field (no string re-parsing). */
 static int json_list_object(const char *path, struct vm_config *cfg, const char *key, json_t *obj)
@@ -476,24 +520,18 @@ static int json_list_object(const char *path, struct vm_config *cfg, const char 
 	json_t *v;
 	int ret = 0;
 
+	/*
+	 * Each field goes through the same validator as the flag's k=v pair, so the file
+	 * accepts exactly what the command line accepts. Booleans read as on/off.
+	 */
 	json_object_foreach(obj, k, v) {
-		if (!strcmp(k, "fd") && json_is_string(v) &&
-		    config_fd_name_valid(json_string_value(v))) {
-			set_str(is_disk ? &d.fd_name : &n.fd_name, json_string_value(v));
-		} else if (is_disk && !strcmp(k, "path") && json_is_string(v) &&
-			   *json_string_value(v)) {
-			set_str(&d.path, json_string_value(v));
-		} else if (is_disk && !strcmp(k, "readonly") && json_is_boolean(v)) {
-			d.readonly = json_is_true(v);
-		} else if (is_disk && !strcmp(k, "cache") && json_is_string(v) &&
-			   !parse_cache(json_string_value(v), &d.cache_none)) {
-		} else if (!is_disk && !strcmp(k, "tap") && json_is_string(v) &&
-			   *json_string_value(v) && strlen(json_string_value(v)) < 16) {
-			set_str(&n.tap, json_string_value(v));
-		} else if (!is_disk && !strcmp(k, "mac") && json_is_string(v) &&
-			   !parse_mac(json_string_value(v), n.mac)) {
-			n.has_mac = true;
-		} else {
+		const char *sv = json_is_string(v)    ? json_string_value(v)
+				 : json_is_boolean(v) ? (json_is_true(v) ? "on" : "off")
+						      : NULL;
+
+		/* a string holding "on" for readonly is fine; a boolean tap is not */
+		if (!sv || (json_is_boolean(v) && strcmp(k, "readonly")) ||
+		    (is_disk ? disk_kv(&d, k, sv) : net_kv(&n, k, sv))) {
 			ret = config_error("config %s: '%s.%s' is unknown or has a bad value", path,
 					   key, k);
 			break;
@@ -532,6 +570,8 @@ static int json_apply_list(const char *path, struct vm_config *cfg, const char *
 	json_array_foreach(val, i, item) {
 		if (json_is_string(item))
 			ret = config_apply(cfg, key, json_string_value(item));
+		else if (json_is_object(item) && !strcmp(key, "vfio"))
+			ret = json_vfio_object(path, cfg, item);
 		else if (json_is_object(item))
 			ret = json_list_object(path, cfg, key, item);
 		else
@@ -619,7 +659,21 @@ int config_apply_json(json_t *root, const char *path, struct vm_config *cfg)
 				break;
 			continue;
 		}
-		if (!strcmp(key, "disk") || !strcmp(key, "net")) {
+		if (!strcmp(key, "iommufd") && json_is_object(val)) {
+			json_t *fd = json_object_get(val, "fd");
+
+			if (json_object_size(val) != 1 || !json_is_string(fd)) {
+				ret = config_error("config %s: 'iommufd' must be {\"fd\": \"NAME\"}",
+						   path);
+				break;
+			}
+			snprintf(buf, sizeof(buf), "fd=%.40s", json_string_value(fd));
+			ret = config_apply(cfg, key, buf);
+			if (ret)
+				break;
+			continue;
+		}
+		if (!strcmp(key, "disk") || !strcmp(key, "net") || !strcmp(key, "vfio")) {
 			ret = json_apply_list(path, cfg, key, val);
 			if (ret)
 				break;
@@ -656,7 +710,9 @@ void cli_usage(FILE *out)
 	      "                [--net tap=NAME|fd=NAME[,mac=MAC]]...\n"
 	      "                [--console serial|virtio] [--rng] [--hugepages]\n"
 	      "                [--iommu vtd[,scalable=on|off][,aw=39|48][,mode=MODE]]\n"
-	      "                [--api-socket PATH | --api-fd N]\n"
+	      "                [--vfio bdf=DDDD:BB:DD.F|path=/dev/vfio/devices/vfioN|fd=NAME]...\n"
+	      "                [--iommufd fd=NAME]\n"
+	      "                [--api-socket PATH | --api-fd N] [--seccomp on|off|log]\n"
 	      "       kite ctl SOCKET METHOD [JSON] [--fd N]\n"
 	      "       kite --help | --version\n"
 	      "\n"
@@ -690,9 +746,12 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 		{ "rng", no_argument, NULL, 'r' },
 		{ "hugepages", no_argument, NULL, 'H' },
 		{ "iommu", required_argument, NULL, 'I' },
+		{ "vfio", required_argument, NULL, 'v' },
+		{ "iommufd", required_argument, NULL, 'o' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "api-socket", required_argument, NULL, 'A' },
 		{ "api-fd", required_argument, NULL, 'F' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -766,7 +825,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg, enum cli_command *cm
 	}
 	/* Device lists given on the command line replace the config file's. */
 	for (unsigned int i = 0; i < nopts; i++)
-		if (!strcmp(opts[i].key, "disk") || !strcmp(opts[i].key, "net"))
+		if (!strcmp(opts[i].key, "disk") || !strcmp(opts[i].key, "net") ||
+		    !strcmp(opts[i].key, "vfio"))
 			config_clear_devices_of(cfg, opts[i].key);
 	for (unsigned int i = 0; i < nopts && !ret; i++)
 		ret = config_apply(cfg, opts[i].key, opts[i].val);
@@ -802,6 +862,10 @@ static int config_validate_settings(const struct vm_config *cfg)
 		return usage_error("--cpus %u exceeds kite's limit of %u vCPUs", cfg->cpus,
 				   KITE_MAX_CPUS);
 	}
+	if (cfg->nvfio && cfg->iommu.kind != IOMMU_NONE)
+		return usage_error("--vfio behind --iommu is not supported yet: drop one of them");
+	if (cfg->iommufd_fd && !cfg->nvfio)
+		return usage_error("--iommufd fd=%s given without a --vfio device", cfg->iommufd_fd);
 	if (cfg->hugepages && cfg->memory & ((2ULL << 20) - 1))
 		return usage_error("--hugepages needs a memory size that is a multiple of 2M");
 	if (cfg->memory < KITE_MIN_MEMORY || cfg->memory > KITE_MAX_MEMORY ||
@@ -831,6 +895,12 @@ int config_copy(struct vm_config *dst, const struct vm_config *src)
 	dst->cmdline = dup_or_null(src->cmdline, &fail);
 	dst->serial_path = dup_or_null(src->serial_path, &fail);
 	dst->api_socket = dup_or_null(src->api_socket, &fail);
+	dst->iommufd_fd = dup_or_null(src->iommufd_fd, &fail);
+	for (unsigned int i = 0; i < src->nvfio; i++) {
+		dst->vfio[i].bdf = dup_or_null(src->vfio[i].bdf, &fail);
+		dst->vfio[i].path = dup_or_null(src->vfio[i].path, &fail);
+		dst->vfio[i].fd_name = dup_or_null(src->vfio[i].fd_name, &fail);
+	}
 	for (unsigned int i = 0; i < src->ndisks; i++) {
 		dst->disks[i].path = dup_or_null(src->disks[i].path, &fail);
 		dst->disks[i].fd_name = dup_or_null(src->disks[i].fd_name, &fail);
@@ -927,10 +997,40 @@ json_t *config_to_json(const struct vm_config *cfg)
 	}
 	err |= json_object_set(o, "disk", disks);
 	err |= json_object_set(o, "net", nets);
+	if (cfg->nvfio) {
+		json_t *vl = json_array();
+
+		err |= !vl;
+		for (unsigned int i = 0; vl && i < cfg->nvfio; i++) {
+			const struct vfio_config *v = &cfg->vfio[i];
+			json_t *e = json_object();
+
+			err |= !e || json_array_append_new(vl, e);
+			if (!e)
+				break;
+			err |= obj_set(e, v->bdf ? "bdf" : v->path ? "path" : "fd",
+				       json_string(v->bdf ? v->bdf : v->path ? v->path : v->fd_name));
+		}
+		err |= obj_set(o, "vfio", vl);
+	}
+	if (cfg->iommufd_fd) {
+		json_t *e = json_object();
+
+		err |= obj_set(e, "fd", json_string(cfg->iommufd_fd));
+		err |= obj_set(o, "iommufd", e);
+	}
 	err |= obj_set(o, "console",
 		       json_string(cfg->console == CONSOLE_VIRTIO ? "virtio" : "serial"));
 	err |= obj_set(o, "rng", json_boolean(cfg->rng));
 	err |= obj_set(o, "hugepages", json_boolean(cfg->hugepages));
+	if (cfg->iommu.kind == IOMMU_VTD) {
+		static const char *const modes[] = { "auto", "emulated", "shadow", "nested" };
+
+		err |= obj_set(o, "iommu",
+			       json_pack("{s:s, s:b, s:i, s:s}", "type", "vtd", "scalable",
+					 cfg->iommu.scalable, "aw", (int)cfg->iommu.aw, "mode",
+					 modes[cfg->iommu.mode & 3]));
+	}
 	if (!err) {
 		json_decref(disks);
 		json_decref(nets);

@@ -37,6 +37,15 @@ struct net_config {
 	bool has_mac;
 };
 
+#define KITE_MAX_VFIO 8
+
+/* --vfio: exactly one of the three. */
+struct vfio_config {
+	char *bdf;	/* 0000:00:04.0: the cdev is found through sysfs */
+	char *path;	/* /dev/vfio/devices/vfioN */
+	char *fd_name;	/* an open cdev fd (vmm/config_fd.h) */
+};
+
 /* --iommu vtd[,scalable=on|off][,aw=39|48][,mode=auto|emulated|shadow|nested] */
 enum iommu_kind { IOMMU_NONE = 0, IOMMU_VTD };
 enum iommu_mode { IOMMU_MODE_AUTO = 0, IOMMU_MODE_EMULATED, IOMMU_MODE_SHADOW, IOMMU_MODE_NESTED };
@@ -65,7 +74,11 @@ struct vm_config {
 	bool rng;		   /* virtio-rng */
 	bool hugepages;		   /* back guest RAM with hugetlbfs pages */
 	struct iommu_config iommu;
+	struct vfio_config vfio[KITE_MAX_VFIO];
+	unsigned int nvfio;
+	char *iommufd_fd;	   /* --iommufd fd=NAME; NULL: kite opens /dev/iommu */
 	int log_level;
+	int seccomp; /* enum kite_seccomp_mode (vmm/seccomp.h): 0 on, 1 off, 2 log */
 	/* Control API (vmm/api/): a socket path to create, or an inherited listening fd. */
 	char *api_socket;
 	int api_fd;		   /* -1: none */
@@ -97,6 +110,15 @@ int parse_net(const char *s, struct net_config *n);
 
 /* "vtd[,scalable=on|off][,aw=39|48][,mode=...]". 0 or -EINVAL (*@bad names the field). */
 int parse_iommu(const char *s, struct iommu_config *c, const char **bad);
+
+/* "bdf=0000:00:04.0" | "path=/dev/vfio/devices/vfio0" | "fd=NAME" (vmm/config_vfio.c). */
+int parse_vfio(const char *s, struct vfio_config *v);
+/* "fd=NAME" into *@fd_name (replaced). 0 or -EINVAL. */
+int parse_iommufd(const char *s, char **fd_name);
+bool config_bdf_valid(const char *s);
+void vfio_config_free(struct vfio_config *v);
+/* "vfio 0000:00:04.0", "vfio /dev/vfio/devices/vfio0" or "vfio fd=NAME" into @buf. */
+const char *vfio_config_label(const struct vfio_config *v, char *buf, size_t len);
 
 /* Range checks that need no host resources. Returns 0 or KITE_EXIT_USAGE. */
 int config_validate(const struct vm_config *cfg);

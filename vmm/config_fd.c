@@ -186,6 +186,11 @@ int config_fds_check(const struct vm_config *cfg)
 	for (unsigned int i = 0; i < cfg->nnets && !ret; i++)
 		if (cfg->nets[i].fd_name)
 			ret = config_fd_check(cfg, cfg->nets[i].fd_name, "net");
+	for (unsigned int i = 0; i < cfg->nvfio && !ret; i++)
+		if (cfg->vfio[i].fd_name)
+			ret = config_fd_check(cfg, cfg->vfio[i].fd_name, "vfio");
+	if (!ret && cfg->iommufd_fd)
+		ret = config_fd_check(cfg, cfg->iommufd_fd, "iommufd");
 	return ret;
 }
 

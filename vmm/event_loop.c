@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 #define EVENT_LOOP_MAX 128
 
@@ -109,6 +110,8 @@ static void *event_loop_thread(void *arg)
 	struct event_loop *l = arg;
 
 	pthread_setname_np(pthread_self(), "kite-devloop");
+	if (kite_seccomp_enter(KITE_THREAD_DEVLOOP))
+		return NULL; /* logged; devices then get no service, and the guest no I/O */
 	for (;;) {
 		struct epoll_event evs[16];
 		int n = epoll_wait(l->epfd, evs, 16, -1);

@@ -14,6 +14,7 @@ const char *kite_exit_name(int code)
 	case KITE_EXIT_LOAD: return "load";
 	case KITE_EXIT_DEVICE: return "device";
 	case KITE_EXIT_INTERNAL: return "internal";
+	case KITE_EXIT_SECCOMP: return "seccomp";
 	default: return "status";
 	}
 }

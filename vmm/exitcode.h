@@ -19,6 +19,7 @@ enum kite_exit {
 	KITE_EXIT_LOAD = 247,	    /* kernel or initrd could not be loaded */
 	KITE_EXIT_DEVICE = 248,	    /* device set-up failed */
 	KITE_EXIT_INTERNAL = 249,   /* any other VMM failure */
+	KITE_EXIT_SECCOMP = 250,    /* a kite thread made a system call its seccomp filter forbids */
 };
 
 /* Human-readable name of an exit reason, for the final log line. */

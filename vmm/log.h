@@ -4,7 +4,16 @@
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-/* Process-wide output setting, written once by main() before any thread starts. */
+/*
+ * The logger is process-wide on purpose, the one exception to "no global mutable state":
+ * its output, stderr, is one per process, and so is the budget that protects it. The
+ * warning rate limiter (vmm/log.c) guards that shared fd against a guest flooding it, which
+ * only works if every source of warnings (each VM in a test process, the API thread, the
+ * config parser before any VM exists) draws from the same budget; a per-VM limiter would
+ * let N VMs write N times the rate. The level is set once by main() before any thread
+ * starts; tests that build several VMs log at one level anyway. Nothing else in the logger
+ * carries state between VMs (the last-error buffer is per thread).
+ */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Parses "error", "warn", "info", "debug"; returns -1 on anything else. */

@@ -20,6 +20,7 @@
 #include "vmm/builder.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 #include "vmm/vm.h"
 
 #ifndef KITE_VERSION
@@ -109,7 +110,37 @@ struct main_loop {
 	bool stdin_escape;
 	uint8_t pending[256];
 	size_t npending, pending_off;
+	/* A drained exit (pvpanic) is waiting for the consoles to go quiet. */
+	bool draining;
+	uint64_t drain_seen;
+	double drain_start_ms, drain_quiet_ms;
 };
+
+/*
+ * A drained exit stops the VM once the guest's consoles have been quiet for DRAIN_QUIET_MS
+ * and the UART's buffer is written out, or after DRAIN_MAX_MS whatever the guest does.
+ */
+#define DRAIN_QUIET_MS 150.0
+#define DRAIN_MAX_MS 2000.0
+#define DRAIN_POLL_MS 20
+
+/* Called on every main-loop turn while draining. */
+static void loop_drain(struct main_loop *l)
+{
+	uint64_t seen = __atomic_load_n(&l->vm->console_out, __ATOMIC_RELAXED);
+	double now = vm_elapsed_ms(l->vm);
+
+	if (seen != l->drain_seen) {
+		l->drain_seen = seen;
+		l->drain_quiet_ms = now;
+	}
+	if ((now - l->drain_quiet_ms >= DRAIN_QUIET_MS && !(l->uart && uart8250_tx_pending(l->uart))) ||
+	    now - l->drain_start_ms >= DRAIN_MAX_MS) {
+		l->draining = false;
+		/* The deferred request's code and reason stand. */
+		vm_request_exit(l->vm, KITE_EXIT_INTERNAL, "drain");
+	}
+}
 
 static int loop_add(int epfd, int fd, uint32_t events)
 {
@@ -149,7 +180,7 @@ static int main_loop_run(struct main_loop *l)
 
 	for (;;) {
 		struct epoll_event evs[4];
-		int timeout = l->pending_off < l->npending ? 10 : -1;
+		int timeout = l->pending_off < l->npending ? 10 : l->draining ? DRAIN_POLL_MS : -1;
 		int n = epoll_wait(l->epfd, evs, 4, timeout);
 
 		if (n < 0) {
@@ -161,11 +192,26 @@ static int main_loop_run(struct main_loop *l)
 		}
 		if (l->pending_off < l->npending)
 			loop_flush_input(l);
+		if (l->draining)
+			loop_drain(l);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
-			if (fd == vm->exit_efd)
-				return 0;
+			if (fd == vm->exit_efd) {
+				uint64_t v;
+
+				/* Consumed, so a drain does not spin; a stop writes it again. */
+				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_debug("exit eventfd: %s", strerror(errno));
+				if (!vm_exit_is_draining(vm))
+					return 0;
+				if (!l->draining) {
+					l->draining = true;
+					l->drain_start_ms = l->drain_quiet_ms = vm_elapsed_ms(vm);
+					l->drain_seen = __atomic_load_n(&vm->console_out,
+									__ATOMIC_RELAXED);
+				}
+			}
 			if (fd == l->sigfd) {
 				struct signalfd_siginfo si;
 
@@ -299,7 +345,13 @@ static int kite_run_vm(const struct vm_config *cfg, struct api *api, bool *boote
 	}
 	if (cfg->serial == SERIAL_STDIO)
 		terminal_raw();
+	kite_seccomp_set_fatal_hook(terminal_restore);
 	ret = vm_start(&vm);
+	/* Every thread is running: the main thread's filter goes on last. */
+	if (!ret && kite_seccomp_enter(KITE_THREAD_MAIN)) {
+		vm_request_exit(&vm, KITE_EXIT_INTERNAL, "seccomp");
+		ret = KITE_EXIT_INTERNAL;
+	}
 	if (!ret) {
 		*booted = true;
 		api_boot_done(api, &vm, 0);
@@ -381,6 +433,7 @@ int kite_main(int argc, char **argv, const char **reason)
 			break;
 		case CLI_RUN:
 			log_set_level((enum log_level)cfg.log_level);
+			kite_seccomp_set_mode((enum kite_seccomp_mode)cfg.seccomp);
 			ret = kite_run(&cfg, reason);
 			break;
 		}

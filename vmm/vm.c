@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 #define KVM_KICK_SIGNAL SIGUSR1
 
@@ -85,6 +87,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 	clock_gettime(CLOCK_MONOTONIC, &vm->start_mono);
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_mutex_init(&vm->memslot_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
@@ -202,8 +205,10 @@ void vm_request_exit(struct vm *vm, int code, const char *reason)
 	pthread_mutex_lock(&vm->exit_lock);
 	first = !vm->exiting;
 	if (first) {
-		vm->exit_code = code;
-		vm->exit_reason = reason;
+		if (!vm->exit_deferred) {
+			vm->exit_code = code;
+			vm->exit_reason = reason;
+		}
 		__atomic_store_n(&vm->exiting, true, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&vm->exit_lock);
@@ -224,6 +229,34 @@ void vm_request_exit(struct vm *vm, int code, const char *reason)
 		if (v->thread_started && !pthread_equal(v->thread, pthread_self()))
 			pthread_kill(v->thread, KVM_KICK_SIGNAL);
 	}
+}
+
+void vm_request_exit_drained(struct vm *vm, int code, const char *reason)
+{
+	uint64_t one = 1;
+	bool first;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	first = !vm->exiting && !vm->exit_deferred;
+	if (first) {
+		vm->exit_code = code;
+		vm->exit_reason = reason;
+		vm->exit_deferred = true;
+	}
+	pthread_mutex_unlock(&vm->exit_lock);
+	/* Wakes the main loop, which starts watching the consoles. */
+	if (first && write(vm->exit_efd, &one, sizeof(one)) < 0)
+		log_warn("exit eventfd: %s", strerror(errno));
+}
+
+bool vm_exit_is_draining(struct vm *vm)
+{
+	bool d;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	d = vm->exit_deferred && !vm->exiting;
+	pthread_mutex_unlock(&vm->exit_lock);
+	return d;
 }
 
 static bool vm_is_exiting(struct vm *vm)
@@ -377,10 +410,15 @@ int vm_add_device(struct vm *vm, const char *name, int pci_slot, struct dev_metr
 	return 0;
 }
 
-void vm_notify(struct vm *vm, enum vm_event ev)
+void vm_notify_data(struct vm *vm, enum vm_event ev, const void *data)
 {
 	if (vm->event_fn)
-		vm->event_fn(vm->event_opaque, ev);
+		vm->event_fn(vm->event_opaque, ev, data);
+}
+
+void vm_notify(struct vm *vm, enum vm_event ev)
+{
+	vm_notify_data(vm, ev, NULL);
 }
 
 static void *vcpu_thread(void *arg)
@@ -398,6 +436,16 @@ static void *vcpu_thread(void *arg)
 
 	if (v->id == 0)
 		log_startup_cost(v);
+	/* Set-up is done: from here on the thread serves the guest, under its filter. */
+	if (kite_seccomp_enter(KITE_THREAD_VCPU)) {
+		vm_request_exit(vm, KITE_EXIT_INTERNAL, "seccomp");
+		return NULL;
+	}
+#ifdef KITE_TEST_HOOKS
+	/* Test-only: vCPU 0 makes a system call no filter allows (tests/harness/scenarios). */
+	if (v->id == 0 && getenv("KITE_TEST_SECCOMP_VIOLATE"))
+		syscall(SYS_acct, NULL);
+#endif
 	while (!vm_is_exiting(vm)) {
 		int ret;
 
@@ -564,6 +612,7 @@ void vm_destroy(struct vm *vm)
 	vm_irq_routes_free(vm);
 	pthread_mutex_destroy(&vm->exit_lock);
 	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_mutex_destroy(&vm->memslot_lock);
 	pthread_cond_destroy(&vm->pause_cond);
 	vm->vm_fd = vm->kvm_fd = vm->exit_efd = -1;
 }

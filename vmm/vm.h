@@ -16,6 +16,7 @@
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/guest_mem.h"
+#include "vmm/memslot.h"
 
 struct kvm_run;
 struct vm;
@@ -49,8 +50,13 @@ struct vm_device {
 
 #define VM_MAX_DEVICES 32
 
-/* What the VM tells the control API about, from any thread. */
-enum vm_event { VM_EVENT_BOOT, VM_EVENT_PANIC };
+/*
+ * What the VM tells the control API about, from any thread. VM_EVENT_VIOMMU_ERROR carries a
+ * const struct viommu_error * (iommu/viommu.h); the others no data.
+ */
+enum vm_event { VM_EVENT_BOOT, VM_EVENT_PANIC, VM_EVENT_VIOMMU_ERROR };
+
+struct viommu_counters;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -59,6 +65,9 @@ struct vm {
 	int vcpu_mmap_size;
 	unsigned int max_vcpus;
 	struct guest_mem mem;
+	/* Device memory slots added while running (vmm/memslot.h). */
+	pthread_mutex_t memslot_lock;
+	struct vm_memslot memslots[VM_MEMSLOT_MAX];
 	struct bus pio;
 	struct bus mmio;
 	unsigned int ncpus;
@@ -93,8 +102,13 @@ struct vm {
 	unsigned int ndevices;
 
 	/* Set before vm_start; called on the thread where the event happens. */
-	void (*event_fn)(void *opaque, enum vm_event ev);
+	void (*event_fn)(void *opaque, enum vm_event ev, const void *data);
 	void *event_opaque;
+
+	/* The vIOMMU's counters for `info`/`metrics` (any thread), if the VM has one. */
+	const char *viommu_type; /* "vtd" */
+	void (*viommu_counters)(void *opaque, struct viommu_counters *c);
+	void *viommu_opaque;
 
 	/* Presses the guest's power button (ACPI GED), if the platform has one. 0 or -errno. */
 	int (*power_button)(void *opaque);
@@ -107,6 +121,8 @@ struct vm {
 	unsigned int nparked;
 
 	pthread_mutex_t exit_lock;
+	bool exit_deferred; /* vm_request_exit_drained: its code wins, the stop waits */
+	uint64_t console_out; /* guest console bytes so far (atomic), watched by the drain */
 	bool exiting;
 	int exit_code;
 	const char *exit_reason;
@@ -141,6 +157,20 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
  * ignored. Safe from any thread, including vCPU threads.
  */
 void vm_request_exit(struct vm *vm, int code, const char *reason);
+/*
+ * The same request, but the VM keeps running until the guest's consoles have gone
+ * quiet (the main loop decides, bounded: see vmm/run.c), so a panicking guest's last
+ * words reach the log. Its code and reason win over any request that comes later.
+ */
+void vm_request_exit_drained(struct vm *vm, int code, const char *reason);
+/* A drained exit is waiting for the consoles (and no plain exit has started). */
+bool vm_exit_is_draining(struct vm *vm);
+/* Counts @n bytes of guest console output, from any thread; @vm may be NULL. */
+static inline void vm_console_activity(struct vm *vm, uint64_t n)
+{
+	if (vm)
+		__atomic_add_fetch(&vm->console_out, n, __ATOMIC_RELAXED);
+}
 
 /*
  * Stops every vCPU (parked outside KVM_RUN) and quiesces the device event
@@ -151,8 +181,9 @@ int vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /* Lists a device for the control API. 0 or -ENOSPC. */
 int vm_add_device(struct vm *vm, const char *name, int pci_slot, struct dev_metrics *m);
-/* Reports @ev to vm->event_fn, if any. */
+/* Reports @ev (with @data, see enum vm_event) to vm->event_fn, if any. */
 void vm_notify(struct vm *vm, enum vm_event ev);
+void vm_notify_data(struct vm *vm, enum vm_event ev, const void *data);
 
 /* Milliseconds of wall time since kite started. */
 double vm_elapsed_ms(const struct vm *vm);

@@ -20,8 +20,9 @@
 #define X86_PCI_MMIO32_BASE 0xc0000000ULL	/* 32-bit BAR window: 3 GiB .. 3.5 GiB */
 #define X86_PCI_MMIO32_SIZE 0x20000000ULL
 #define X86_PCI_ECAM_BASE 0xe0000000ULL	/* bus 0 only: 1 MiB */
-#define X86_PCI_ECAM_SIZE 0x100000ULL
 #define X86_PCI_MMIO64_SIZE (64ULL << 30)	/* 64-bit BAR window, above RAM */
+#define X86_PCI_IO_BASE 0xc000ULL		/* I/O BAR window: ports 0xc000..0xffff */
+#define X86_PCI_IO_SIZE 0x4000ULL
 #define X86_IOAPIC_ADDR 0xfec00000ULL
 #define X86_LAPIC_ADDR 0xfee00000ULL
 #define X86_IDENTITY_MAP_ADDR 0xfffbc000ULL

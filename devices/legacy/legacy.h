@@ -3,6 +3,7 @@
 #ifndef KITE_DEVICES_LEGACY_H
 #define KITE_DEVICES_LEGACY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,14 @@ void uart8250_destroy(struct uart8250 *u);
 /* Queues guest input; returns how many bytes were accepted (the FIFO may be full). */
 size_t uart8250_push_input(struct uart8250 *u, const uint8_t *buf, size_t len);
 size_t uart8250_input_space(struct uart8250 *u);
+
+/*
+ * Writes buffered output to the fd as far as it takes it without blocking (the event
+ * loop's handler; unit tests call it by hand). True when nothing is left buffered.
+ */
+bool uart8250_tx_drain(struct uart8250 *u);
+/* Guest output buffered and not yet written (a stalled or absent reader aside). */
+bool uart8250_tx_pending(struct uart8250 *u);
 
 /* Register-level access, exposed for unit tests (the bus calls these). */
 uint8_t uart8250_read_reg(struct uart8250 *u, unsigned int reg);

@@ -28,7 +28,11 @@ static void pvpanic_write(void *opaque, uint64_t off, const uint8_t *data, uint3
 	if (data[0] & PVPANIC_PANICKED) {
 		log_info("guest reported a panic through pvpanic");
 		vm_notify(vm, VM_EVENT_PANIC);
-		vm_request_exit(vm, KITE_EXIT_PANIC, "panic");
+		/*
+		 * Linux writes here from its first panic notifier, before the rest of its
+		 * report is on the console: stop once the console has drained.
+		 */
+		vm_request_exit_drained(vm, KITE_EXIT_PANIC, "panic");
 	} else if (data[0] & PVPANIC_CRASH_LOADED) {
 		log_info("guest reported a crash handled by its crash kernel");
 	}

@@ -60,17 +60,23 @@ static bool window_contains(const struct pci_window *w, uint64_t addr, uint64_t 
 void pci_bus_update_decode(struct pci_device *dev)
 {
 	struct pci_bus *bus = dev->bus;
-	bool mse;
+	bool mse, ioe;
 
 	if (!bus)
 		return;
 	mse = get_le16(dev->config + PCI_COMMAND) & PCI_COMMAND_MEMORY;
+	ioe = get_le16(dev->config + PCI_COMMAND) & PCI_COMMAND_IO;
 	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
 		struct pci_bar *b = &dev->bars[i];
 		uint64_t want = PCI_BAR_UNMAPPED;
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
+		if (b->type == PCI_BAR_IO) {
+			if (ioe && window_contains(&bus->winio, b->addr, b->size))
+				want = b->addr;
+			goto apply;
+		}
 		/*
 		 * Only addresses inside a window can reach us; anything else
 		 * (a BAR holding its size mask while being sized, a guest
@@ -79,6 +85,7 @@ void pci_bus_update_decode(struct pci_device *dev)
 		if (mse && (window_contains(&bus->win32, b->addr, b->size) ||
 			    window_contains(&bus->win64, b->addr, b->size)))
 			want = b->addr;
+apply:
 		if (want == b->decode)
 			continue;
 		pthread_rwlock_wrlock(&bus->map_lock);
@@ -169,7 +176,7 @@ static const struct bus_ops ecam_ops = { .read = ecam_read, .write = ecam_write 
 
 /* BAR dispatch inside the windows */
 
-static struct pci_device *bar_lookup(struct pci_bus *bus, uint64_t addr, uint32_t size,
+static struct pci_device *bar_lookup(struct pci_bus *bus, bool io, uint64_t addr, uint32_t size,
 				     unsigned int *bar, uint64_t *bar_off)
 {
 	struct pci_device *found = NULL;
@@ -181,7 +188,8 @@ static struct pci_device *bar_lookup(struct pci_bus *bus, uint64_t addr, uint32_
 		for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
 			const struct pci_bar *b = &dev->bars[i];
 
-			if (b->decode == PCI_BAR_UNMAPPED || addr < b->decode ||
+			if (b->decode == PCI_BAR_UNMAPPED || (b->type == PCI_BAR_IO) != io ||
+			    addr < b->decode ||
 			    addr - b->decode >= b->size || size > b->size - (addr - b->decode))
 				continue;
 			found = dev;
@@ -201,7 +209,7 @@ static void window_read(void *opaque, uint64_t off, uint8_t *data, uint32_t size
 	unsigned int bar;
 	uint64_t bar_off;
 
-	dev = bar_lookup(w->bus, w->base + off, size, &bar, &bar_off);
+	dev = bar_lookup(w->bus, w->io, w->base + off, size, &bar, &bar_off);
 	/* Nobody decodes it: a master abort, which reads all-ones. */
 	if (!dev || !dev->ops || !dev->ops->bar_read) {
 		memset(data, 0xff, size);
@@ -217,7 +225,7 @@ static void window_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 	unsigned int bar;
 	uint64_t bar_off;
 
-	dev = bar_lookup(w->bus, w->base + off, size, &bar, &bar_off);
+	dev = bar_lookup(w->bus, w->io, w->base + off, size, &bar, &bar_off);
 	if (dev && dev->ops && dev->ops->bar_write)
 		dev->ops->bar_write(dev, bar, bar_off, data, size);
 }
@@ -245,6 +253,9 @@ static int layout_check(const struct pci_bus_layout *l)
 		return -EINVAL;
 	if (l->mmio64_size && (l->mmio64_base % WINDOW_ALIGN || l->mmio64_size % WINDOW_ALIGN ||
 			       l->mmio64_size - 1 > UINT64_MAX - l->mmio64_base))
+		return -EINVAL;
+	if (l->io_size && (l->io_base % 256 || l->io_size % 256 || l->io_base > 0xffff ||
+			   l->io_size > 0x10000 - l->io_base))
 		return -EINVAL;
 	if (ranges_overlap(l->ecam_base, ECAM_SIZE, l->mmio32_base, l->mmio32_size) ||
 	    ranges_overlap(l->ecam_base, ECAM_SIZE, l->mmio64_base, l->mmio64_size) ||
@@ -275,6 +286,8 @@ struct pci_bus *pci_bus_create(struct vm *vm, const struct pci_bus_layout *layou
 					  layout->mmio32_base };
 	bus->win64 = (struct pci_window){ bus, layout->mmio64_base, layout->mmio64_size,
 					  layout->mmio64_base };
+	bus->winio = (struct pci_window){ bus, layout->io_base, layout->io_size, layout->io_base,
+					  true };
 	pci_device_init(&bus->host, NULL, bus, "host-bridge", PCI_HOST_VENDOR_ID,
 			PCI_HOST_DEVICE_ID, PCI_HOST_CLASS, 0, PCI_HOST_VENDOR_ID,
 			PCI_HOST_DEVICE_ID);
@@ -300,6 +313,9 @@ struct pci_bus *pci_bus_create(struct vm *vm, const struct pci_bus_layout *layou
 	if (!ret && layout->mmio64_size)
 		ret = bus_register(&vm->mmio, layout->mmio64_base, layout->mmio64_size, &window_ops,
 				   &bus->win64, "pci-mmio64");
+	if (!ret && layout->io_size)
+		ret = bus_register(&vm->pio, layout->io_base, layout->io_size, &window_ops,
+				   &bus->winio, "pci-io");
 	if (ret) {
 		log_error("pci: cannot register ECAM 0x%llx and windows 0x%llx+0x%llx, "
 			  "0x%llx+0x%llx on the MMIO bus: %s",
@@ -326,25 +342,29 @@ struct pci_device *pci_bus_device(struct pci_bus *bus, unsigned int slot)
 	return dev;
 }
 
-/* First naturally aligned fit for @size at or after *@next in @w; 0 or -ENOSPC. */
+/*
+ * First fit for @size at or after *@next in @w, aligned to max(size, 4 KiB): a sub-page BAR
+ * gets a page of its own, so a device can trap (or map) it without sharing the page.
+ * 0 or -ENOSPC.
+ */
 static int window_fit(const struct pci_window *w, uint64_t *next, uint64_t size, uint64_t *addr)
 {
-	uint64_t a;
+	uint64_t a, span = size < WINDOW_ALIGN && !w->io ? WINDOW_ALIGN : size;
 
-	if (!w->size || *next > UINT64_MAX - (size - 1))
+	if (!w->size || *next > UINT64_MAX - (span - 1))
 		return -ENOSPC;
-	a = ALIGN_UP(*next, size);
-	if (!window_contains(w, a, size))
+	a = ALIGN_UP(*next, span);
+	if (!window_contains(w, a, span))
 		return -ENOSPC;
 	*addr = a;
-	*next = a + size;
+	*next = a + span;
 	return 0;
 }
 
 int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
 {
 	uint64_t addr[PCI_NUM_BARS] = { 0 };
-	uint64_t next32, next64;
+	uint64_t next32, next64, nextio;
 	int ret = 0;
 
 	if (!bus || !dev || dev->bus)
@@ -358,18 +378,20 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
 	/* Place every BAR on scratch cursors first, so a failure leaves the bus as it was. */
 	next32 = bus->win32.next;
 	next64 = bus->win64.next;
+	nextio = bus->winio.next;
 	for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
 		const struct pci_bar *b = &dev->bars[i];
 		bool use64 = b->type == PCI_BAR_MEM64 && bus->win64.size;
+		bool io = b->type == PCI_BAR_IO;
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
-		ret = window_fit(use64 ? &bus->win64 : &bus->win32, use64 ? &next64 : &next32,
-				 b->size, &addr[i]);
+		ret = window_fit(io ? &bus->winio : use64 ? &bus->win64 : &bus->win32,
+				 io ? &nextio : use64 ? &next64 : &next32, b->size, &addr[i]);
 		if (ret) {
 			log_error("pci: no room for BAR%u of %s (0x%llx bytes) in the %s window", i,
 				  dev->name, (unsigned long long)b->size,
-				  use64 ? "64-bit" : "32-bit");
+				  io ? "I/O" : use64 ? "64-bit" : "32-bit");
 			goto out;
 		}
 	}
@@ -379,7 +401,7 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
-		put_le32(reg, (get_le32(reg) & 0xf) | (uint32_t)addr[i]);
+		put_le32(reg, (get_le32(reg) & (b->type == PCI_BAR_IO ? 0x3 : 0xf)) | (uint32_t)addr[i]);
 		if (b->type == PCI_BAR_MEM64)
 			put_le32(reg + 4, (uint32_t)(addr[i] >> 32));
 		b->addr = addr[i];
@@ -389,6 +411,7 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
 	}
 	bus->win32.next = next32;
 	bus->win64.next = next64;
+	bus->winio.next = nextio;
 	dev->bus = bus;
 	dev->slot = bus->nslots;
 	pthread_rwlock_wrlock(&bus->map_lock);
@@ -405,15 +428,19 @@ out:
 
 int pci_bus_build_aml(const struct pci_bus_layout *l, struct aml_buf *out)
 {
-	struct aml_res crs[3] = {
+	struct aml_res crs[4] = {
 		{ AML_RES_BUS_WINDOW, 0, 1 },
 		{ AML_RES_MEM32_WINDOW, l->mmio32_base, l->mmio32_size },
-		{ AML_RES_MEM64_WINDOW, l->mmio64_base, l->mmio64_size },
 	};
+	size_t ncrs = 2;
 	const struct aml_res ecam = { AML_RES_MEM32, l->ecam_base, ECAM_SIZE };
 	struct aml_buf body;
 	int ret;
 
+	if (l->mmio64_size)
+		crs[ncrs++] = (struct aml_res){ AML_RES_MEM64_WINDOW, l->mmio64_base, l->mmio64_size };
+	if (l->io_size)
+		crs[ncrs++] = (struct aml_res){ AML_RES_IO_WINDOW, l->io_base, l->io_size };
 	aml_buf_init(&body);
 	/* PCI Express root bridge, compatible with plain PCI (ACPI 6.5, 6.1.2 and 6.5.6). */
 	ret = aml_name_id(&body, "_HID", "PNP0A08");
@@ -430,7 +457,7 @@ int pci_bus_build_aml(const struct pci_bus_layout *l, struct aml_buf *out)
 	 * BAR inside a prefetchable window, and the 64-bit one holds both kinds.
 	 */
 	if (!ret)
-		ret = aml_name_resources(&body, "_CRS", crs, l->mmio64_size ? 3 : 2);
+		ret = aml_name_resources(&body, "_CRS", crs, ncrs);
 	if (!ret)
 		ret = body.err;
 	if (!ret)

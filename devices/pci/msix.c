@@ -24,6 +24,7 @@
 #include "devices/pci/msix.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -58,8 +59,9 @@ struct msix {
 	struct pci_device *dev;
 	pthread_mutex_t lock;
 	bool kvm;
+	bool external; /* see struct msix_params */
 	uint16_t nvec;
-	unsigned int bar;
+	unsigned int table_bar, pba_bar;
 	uint32_t table_off, pba_off;
 	unsigned int cap; /* config offset of the capability */
 	bool enabled, fmasked;
@@ -116,11 +118,29 @@ static int vec_fire(struct msix *m, struct msix_vector *v)
 	return 0;
 }
 
-/* After anything that may have unmasked @v: route it and deliver what is pending. Lock held. */
+/* External mode: wire or unwire the vector's eventfd to its GSI. Lock held. */
+static void vec_wire(struct msix *m, struct msix_vector *v, bool on)
+{
+	if (v->irqfd == on)
+		return;
+	/* KVM checks the eventfd when wiring: a message that came while masked is delivered. */
+	if (m->kvm && vm_irqfd(m->vm, v->efd, v->gsi, on))
+		return;
+	v->irqfd = on;
+}
+
+/* After anything that may have (un)masked @v: route it and deliver what is pending. Lock held. */
 static void vec_update(struct msix *m, unsigned int i)
 {
 	struct msix_vector *v = &m->vec[i];
 
+	if (m->external) {
+		if (vec_masked(m, v))
+			vec_wire(m, v, false);
+		else if (!vec_route(m, v))
+			vec_wire(m, v, true);
+		return;
+	}
 	if (vec_masked(m, v))
 		return;
 	if (vec_route(m, v))
@@ -138,7 +158,7 @@ void msix_destroy(struct msix *m)
 	for (unsigned int i = 0; i < m->nvec; i++) {
 		struct msix_vector *v = &m->vec[i];
 
-		if (v->irqfd)
+		if (v->irqfd && m->kvm)
 			vm_irqfd(m->vm, v->efd, v->gsi, false);
 		if (v->efd >= 0)
 			close(v->efd);
@@ -153,23 +173,44 @@ void msix_destroy(struct msix *m)
 struct msix *msix_create(struct vm *vm, struct pci_device *dev, uint16_t nvec, unsigned int bar,
 			 uint32_t table_off, uint32_t pba_off)
 {
+	const struct msix_params p = { .nvec = nvec, .table_bar = bar, .pba_bar = bar,
+				       .table_off = table_off, .pba_off = pba_off };
+
+	return msix_create_params(vm, dev, &p);
+}
+
+static bool bar_ok(const struct pci_device *dev, unsigned int bar)
+{
+	return bar < PCI_NUM_BARS && dev->bars[bar].type != PCI_BAR_NONE;
+}
+
+struct msix *msix_create_params(struct vm *vm, struct pci_device *dev, const struct msix_params *p)
+{
 	uint8_t body[MSIX_CAP_BODY_LEN], wmask[MSIX_CAP_BODY_LEN] = { 0 };
-	uint64_t table_len = (uint64_t)nvec * PCI_MSIX_ENTRY_SIZE, bar_size;
+	uint16_t nvec = p ? p->nvec : 0;
+	uint64_t table_len = (uint64_t)nvec * PCI_MSIX_ENTRY_SIZE, tsize, psize;
+	uint32_t table_off, pba_off;
 	struct msix *m;
 	int cap, ret;
 
-	if (!vm || !dev || nvec == 0 || nvec > MSIX_MAX_VECTORS || bar >= PCI_NUM_BARS ||
-	    dev->bars[bar].type == PCI_BAR_NONE || table_off % 8 || pba_off % 8) {
-		log_error("msix: invalid parameters (%u vectors in BAR%u)", nvec, bar);
+	if (!vm || !dev || !p || nvec == 0 || nvec > MSIX_MAX_VECTORS || !bar_ok(dev, p->table_bar) ||
+	    !bar_ok(dev, p->pba_bar) || p->table_off % 8 || p->pba_off % 8 ||
+	    (p->cap_off && (p->cap_off < PCI_CAP_START || p->cap_off > 256 - 2 - sizeof(body) ||
+			    p->cap_off % 4))) {
+		log_error("msix: invalid parameters (%u vectors in BAR%u)", nvec, p ? p->table_bar : 0);
 		return NULL;
 	}
-	bar_size = dev->bars[bar].size;
-	if (table_off > bar_size || table_len > bar_size - table_off || pba_off > bar_size ||
-	    MSIX_PBA_LEN > bar_size - pba_off ||
-	    (pba_off < table_off + table_len && table_off < pba_off + MSIX_PBA_LEN)) {
-		log_error("msix %s: table 0x%x+0x%llx or PBA 0x%x outside BAR%u (0x%llx bytes)",
-			  dev->name, table_off, (unsigned long long)table_len, pba_off, bar,
-			  (unsigned long long)bar_size);
+	table_off = p->table_off;
+	pba_off = p->pba_off;
+	tsize = dev->bars[p->table_bar].size;
+	psize = dev->bars[p->pba_bar].size;
+	if (table_off > tsize || table_len > tsize - table_off || pba_off > psize ||
+	    MSIX_PBA_LEN > psize - pba_off ||
+	    (p->table_bar == p->pba_bar && pba_off < table_off + table_len &&
+	     table_off < pba_off + MSIX_PBA_LEN)) {
+		log_error("msix %s: table 0x%x+0x%llx (BAR%u) or PBA 0x%x (BAR%u) outside its BAR",
+			  dev->name, table_off, (unsigned long long)table_len, p->table_bar, pba_off,
+			  p->pba_bar);
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m) + nvec * sizeof(m->vec[0]));
@@ -181,8 +222,10 @@ struct msix *msix_create(struct vm *vm, struct pci_device *dev, uint16_t nvec, u
 	m->vm = vm;
 	m->dev = dev;
 	m->kvm = vm->vm_fd >= 0;
+	m->external = p->external;
 	m->nvec = nvec;
-	m->bar = bar;
+	m->table_bar = p->table_bar;
+	m->pba_bar = p->pba_bar;
 	m->table_off = table_off;
 	m->pba_off = pba_off;
 	for (unsigned int i = 0; i < nvec; i++) {
@@ -204,7 +247,8 @@ struct msix *msix_create(struct vm *vm, struct pci_device *dev, uint16_t nvec, u
 			log_error("msix %s: eventfd: %s", dev->name, strerror(errno));
 			goto err;
 		}
-		if (m->kvm) {
+		/* External vectors are wired when they become deliverable (vec_update). */
+		if (m->kvm && !m->external) {
 			if (vm_irqfd(vm, v->efd, v->gsi, true))
 				goto err;
 			v->irqfd = true;
@@ -212,10 +256,18 @@ struct msix *msix_create(struct vm *vm, struct pci_device *dev, uint16_t nvec, u
 	}
 
 	put_le16(body, (uint16_t)(nvec - 1));
-	put_le32(body + 2, table_off | bar);
-	put_le32(body + 6, pba_off | bar);
+	put_le32(body + 2, table_off | p->table_bar);
+	put_le32(body + 6, pba_off | p->pba_bar);
 	put_le16(wmask, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
-	cap = pci_device_add_cap(dev, PCI_CAP_ID_MSIX, body, wmask, sizeof(body));
+	if (p->cap_off) {
+		cap = (int)p->cap_off;
+		dev->config[cap] = PCI_CAP_ID_MSIX;
+		memcpy(dev->config + cap + 2, body, sizeof(body));
+		memcpy(dev->wmask + cap + 2, wmask, sizeof(wmask));
+		memset(dev->w1cmask + cap + 2, 0, sizeof(body));
+	} else {
+		cap = pci_device_add_cap(dev, PCI_CAP_ID_MSIX, body, wmask, sizeof(body));
+	}
 	if (cap < 0) {
 		log_error("msix %s: no room for the capability", dev->name);
 		goto err;
@@ -266,21 +318,21 @@ static uint32_t *table_dword(struct msix *m, uint64_t toff)
 	}
 }
 
-/* Lock held; @off is a 4-aligned dword inside the table or the PBA. */
-static uint32_t dword_read(struct msix *m, uint64_t off)
+/* Lock held; @off is a 4-aligned dword inside the table or (@pba) the PBA. */
+static uint32_t dword_read(struct msix *m, uint64_t off, bool pba)
 {
-	if (off >= m->pba_off && off - m->pba_off < MSIX_PBA_LEN)
+	if (pba)
 		return (uint32_t)(m->pba >> (8 * (off - m->pba_off)));
 	return *table_dword(m, off - m->table_off);
 }
 
-static void dword_write(struct msix *m, uint64_t off, uint32_t val)
+static void dword_write(struct msix *m, uint64_t off, uint32_t val, bool pba)
 {
 	uint64_t toff = off - m->table_off;
 	uint32_t *p;
 
 	/* The PBA is read-only. */
-	if (off >= m->pba_off && off - m->pba_off < MSIX_PBA_LEN)
+	if (pba)
 		return;
 	p = table_dword(m, toff);
 	/* Vector Control: only the mask bit is defined, the rest reads 0. */
@@ -290,17 +342,34 @@ static void dword_write(struct msix *m, uint64_t off, uint32_t val)
 	vec_update(m, (unsigned int)(toff / PCI_MSIX_ENTRY_SIZE));
 }
 
+/*
+ * External mode: a masked vector whose eventfd fired has its message pending. The eventfd is
+ * only polled, never read, so wiring it on unmask still delivers it. Lock held.
+ */
+static uint64_t pba_external(struct msix *m)
+{
+	uint64_t pba = 0;
+
+	for (unsigned int i = 0; i < m->nvec; i++) {
+		struct pollfd pfd = { .fd = m->vec[i].efd, .events = POLLIN };
+
+		if (!m->vec[i].irqfd && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+			pba |= 1ull << i;
+	}
+	return pba;
+}
+
 bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t off, uint8_t *data,
 		     uint32_t size, bool write)
 {
 	uint64_t table_len, region_end;
 	bool in_table, in_pba;
 
-	if (!m || bar != m->bar || size == 0)
+	if (!m || (bar != m->table_bar && bar != m->pba_bar) || size == 0)
 		return false;
 	table_len = (uint64_t)m->nvec * PCI_MSIX_ENTRY_SIZE;
-	in_table = overlaps(off, size, m->table_off, table_len);
-	in_pba = overlaps(off, size, m->pba_off, MSIX_PBA_LEN);
+	in_table = bar == m->table_bar && overlaps(off, size, m->table_off, table_len);
+	in_pba = bar == m->pba_bar && overlaps(off, size, m->pba_off, MSIX_PBA_LEN);
 	if (!in_table && !in_pba)
 		return false;
 	region_end = in_table ? m->table_off + table_len : m->pba_off + MSIX_PBA_LEN;
@@ -315,11 +384,13 @@ bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t off, uint8_t *da
 		return true;
 	}
 	pthread_mutex_lock(&m->lock);
+	if (in_pba && m->external)
+		m->pba = pba_external(m);
 	for (uint32_t i = 0; i < size; i += 4) {
 		if (write)
-			dword_write(m, off + i, get_le32(data + i));
+			dword_write(m, off + i, get_le32(data + i), in_pba);
 		else
-			put_le32(data + i, dword_read(m, off + i));
+			put_le32(data + i, dword_read(m, off + i, in_pba));
 	}
 	pthread_mutex_unlock(&m->lock);
 	return true;
@@ -334,7 +405,13 @@ int msix_notify(struct msix *m, uint16_t vec)
 		return -EINVAL;
 	v = &m->vec[vec];
 	pthread_mutex_lock(&m->lock);
-	if (vec_masked(m, v))
+	if (m->external) {
+		/* Whoever is wired (KVM, or nobody while masked) sees the eventfd. */
+		uint64_t one = 1;
+
+		if (write(v->efd, &one, sizeof(one)) != sizeof(one))
+			ret = -errno;
+	} else if (vec_masked(m, v))
 		m->pba |= 1ull << vec;
 	else
 		ret = vec_fire(m, v);
@@ -383,4 +460,21 @@ bool msix_vector_route(struct msix *m, uint16_t vec, uint32_t *gsi, uint64_t *ad
 		*data = m->vec[vec].route_data;
 	pthread_mutex_unlock(&m->lock);
 	return routed;
+}
+
+bool msix_vector_wired(struct msix *m, uint16_t vec)
+{
+	bool on;
+
+	if (!m || vec >= m->nvec)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	on = m->external ? m->vec[vec].irqfd : m->vec[vec].routed;
+	pthread_mutex_unlock(&m->lock);
+	return on;
+}
+
+unsigned int msix_cap_offset(struct msix *m)
+{
+	return m ? m->cap : 0;
 }

@@ -23,6 +23,31 @@ struct msix;
  */
 struct msix *msix_create(struct vm *vm, struct pci_device *dev, uint16_t nvec, unsigned int bar,
 			 uint32_t table_off, uint32_t pba_off);
+
+struct msix_params {
+	uint16_t nvec;
+	unsigned int table_bar, pba_bar;
+	uint32_t table_off, pba_off;
+	/*
+	 * > 0: the capability already sits at this config offset (a passthrough
+	 * device's own, chained by the caller): only its body is (re)written.
+	 * 0: a new capability is appended.
+	 */
+	unsigned int cap_off;
+	/*
+	 * Vectors are fired by something else writing their eventfds (a VFIO
+	 * device through VFIO_DEVICE_SET_IRQS), not by msix_notify. Each
+	 * eventfd is then wired to KVM (irqfd) only while its vector is
+	 * deliverable; while masked the eventfd just counts, the PBA shows it
+	 * as pending, and re-wiring on unmask makes KVM deliver it. Interrupts
+	 * never pass through a kite thread.
+	 */
+	bool external;
+};
+
+/* The general form of msix_create. NULL on failure (logged). */
+struct msix *msix_create_params(struct vm *vm, struct pci_device *dev,
+				const struct msix_params *p);
 void msix_destroy(struct msix *m);
 
 /*
@@ -44,7 +69,7 @@ int msix_notify(struct msix *m, uint16_t vec);
 bool msix_enabled(struct msix *m);
 uint16_t msix_nvec(struct msix *m);
 
-/* For tests and debugging: the eventfd that fires vector @vec (-EINVAL if out of range). */
+/* The eventfd that fires vector @vec (-EINVAL if out of range); external mode hands it out. */
 int msix_vector_eventfd(struct msix *m, uint16_t vec);
 /*
  * For tests and debugging: has vector @vec's route been programmed, and with
@@ -53,5 +78,10 @@ int msix_vector_eventfd(struct msix *m, uint16_t vec);
  */
 bool msix_vector_route(struct msix *m, uint16_t vec, uint32_t *gsi, uint64_t *addr,
 		       uint32_t *data);
+
+/* For tests: is vector @vec's eventfd wired to KVM now (irqfd assigned, or would be)? */
+bool msix_vector_wired(struct msix *m, uint16_t vec);
+/* Config offset of the capability. */
+unsigned int msix_cap_offset(struct msix *m);
 
 #endif

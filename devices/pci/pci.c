@@ -30,8 +30,11 @@
 	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT |          \
 	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 #define BAR_FLAGS_MASK 0xfu /* memory BARs: space, type and prefetchable bits */
-#define BAR_MIN_SIZE 4096u
+#define BAR_MIN_SIZE 16u /* PCI 3.0 6.2.5.1: memory BARs claim at least 16 bytes */
 #define BAR_MEM32_MAX_SIZE (1ull << 31)
+#define BAR_IO_FLAGS_MASK 0x3u
+#define BAR_IO_MIN_SIZE 4u
+#define BAR_IO_MAX_SIZE 256u
 
 static unsigned int bar_reg(unsigned int bar)
 {
@@ -78,9 +81,15 @@ int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_ty
 	uint64_t mask = ~(size - 1);
 	uint32_t flags = prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0;
 
-	if (!dev || dev->bus || bar >= PCI_NUM_BARS || size < BAR_MIN_SIZE || (size & (size - 1)))
+	if (!dev || dev->bus || bar >= PCI_NUM_BARS || size < BAR_IO_MIN_SIZE || (size & (size - 1)))
 		return -EINVAL;
-	if (type == PCI_BAR_MEM32) {
+	if (type == PCI_BAR_IO) {
+		if (size > BAR_IO_MAX_SIZE)
+			return -EINVAL;
+		flags = PCI_BASE_ADDRESS_SPACE_IO;
+	} else if (size < BAR_MIN_SIZE) {
+		return -EINVAL;
+	} else if (type == PCI_BAR_MEM32) {
 		if (size > BAR_MEM32_MAX_SIZE)
 			return -EINVAL;
 		flags |= PCI_BASE_ADDRESS_MEM_TYPE_32;
@@ -95,7 +104,14 @@ int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_ty
 		return -EINVAL;
 
 	put_le32(dev->config + reg, flags);
-	put_le32(dev->wmask + reg, (uint32_t)mask & ~BAR_FLAGS_MASK);
+	put_le32(dev->wmask + reg, (uint32_t)mask & ~(type == PCI_BAR_IO ? BAR_IO_FLAGS_MASK
+									 : BAR_FLAGS_MASK));
+	if (type == PCI_BAR_IO) {
+		/* The upper 16 bits read 0: x86 port space is 64 KiB. */
+		put_le32(dev->wmask + reg, (uint32_t)mask & 0xfffcu);
+		/* I/O Space Enable exists only on a function with I/O BARs. */
+		put_le16(dev->wmask + PCI_COMMAND, get_le16(dev->wmask + PCI_COMMAND) | PCI_COMMAND_IO);
+	}
 	if (type == PCI_BAR_MEM64) {
 		put_le32(dev->config + reg + 4, 0);
 		put_le32(dev->wmask + reg + 4, (uint32_t)(mask >> 32));
@@ -155,6 +171,8 @@ uint32_t pci_config_read(struct pci_device *dev, uint32_t off, uint32_t size)
 	for (uint32_t i = 0; i < size; i++)
 		if (off + i < PCI_CFG_SPACE)
 			v |= (uint32_t)dev->config[off + i] << (8 * i);
+	if (dev->ops && dev->ops->config_read)
+		v = dev->ops->config_read(dev, off, size, v);
 	return v;
 }
 
@@ -167,7 +185,8 @@ static void bars_sync(struct pci_device *dev)
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
-		addr = get_le32(dev->config + bar_reg(i)) & ~BAR_FLAGS_MASK;
+		addr = get_le32(dev->config + bar_reg(i)) &
+		       ~(b->type == PCI_BAR_IO ? BAR_IO_FLAGS_MASK : BAR_FLAGS_MASK);
 		if (b->type == PCI_BAR_MEM64)
 			addr |= (uint64_t)get_le32(dev->config + bar_reg(i) + 4) << 32;
 		b->addr = addr;

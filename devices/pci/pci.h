@@ -2,7 +2,8 @@
 /*
  * PCI: one host bridge with ECAM on segment 0, bus 0, type-0 endpoints
  * (function 0 of each slot), BARs placed in a 32-bit and a 64-bit MMIO
- * window, MSI-X (devices/pci/msix.h). Legacy INTx is not provided.
+ * window and an I/O port window, MSI-X (devices/pci/msix.h). Legacy INTx is
+ * not provided.
  *
  * Threading: config and BAR accesses arrive on vCPU threads; the bus
  * serialises config space with its own lock. BAR handlers of one device may
@@ -48,7 +49,7 @@ struct pci_device;
 #define PCI_HOST_DEVICE_ID 0x0008
 #define PCI_HOST_CLASS 0x060000
 
-enum pci_bar_type { PCI_BAR_NONE = 0, PCI_BAR_MEM32, PCI_BAR_MEM64 };
+enum pci_bar_type { PCI_BAR_NONE = 0, PCI_BAR_MEM32, PCI_BAR_MEM64, PCI_BAR_IO };
 
 struct pci_device_ops {
 	/* Guest access to a BAR's registers; @off is relative to the BAR start. */
@@ -67,11 +68,23 @@ struct pci_device_ops {
 	 * capability registers. @val is the value as written.
 	 */
 	void (*config_write)(struct pci_device *dev, uint32_t off, uint32_t size, uint32_t val);
+	/*
+	 * Optional. A guest config read of @off..@off+size-1 (inside the 4 KiB,
+	 * 1..4 bytes) returns what this returns; @val is what the core's
+	 * register file holds (0 above byte 255). Lets a device show registers
+	 * it does not keep in config[], e.g. a passthrough device's own
+	 * capabilities. Runs under the bus config lock, like config_write.
+	 */
+	uint32_t (*config_read)(struct pci_device *dev, uint32_t off, uint32_t size, uint32_t val);
 };
 
 struct pci_bar {
 	enum pci_bar_type type;
-	uint64_t size;		/* power of two, >= 4096 */
+	/*
+	 * Power of two. Memory: >= 16, placed on at least a 4 KiB boundary. I/O: 4..256, in
+	 * the bus's I/O window (port space), naturally aligned; decodes with I/O Space Enable.
+	 */
+	uint64_t size;
 	bool prefetchable;
 	uint64_t addr;		/* current guest address as programmed */
 	/*
@@ -109,7 +122,10 @@ void pci_device_init(struct pci_device *dev, const struct pci_device_ops *ops, v
 		     uint8_t revision, uint16_t subsys_vendor, uint16_t subsys_id);
 /*
  * Declares BAR @bar (a MEM64 BAR also takes @bar+1). @size: a power of two,
- * >= 4096, at most 2 GiB for MEM32. -EINVAL for anything else, for a BAR
+ * >= 16 (the smallest memory BAR), at most 2 GiB for MEM32. A BAR smaller
+ * than a page is still placed on its own 4 KiB-aligned page, so nothing else
+ * decodes in the rest of that page and a device can trap it whole. PCI_BAR_IO:
+ * 4..256 bytes of port space (the bus needs an I/O window). -EINVAL for anything else, for a BAR
  * slot already in use, or once the device is on a bus.
  */
 int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_type type,
@@ -138,6 +154,7 @@ struct pci_bus_layout {
 	uint64_t ecam_base;	/* 1 MiB: bus 0 only */
 	uint64_t mmio32_base, mmio32_size;
 	uint64_t mmio64_base, mmio64_size;	/* size 0: no 64-bit window */
+	uint64_t io_base, io_size;		/* port window for I/O BARs; size 0: none */
 };
 
 /*
@@ -153,7 +170,7 @@ struct pci_bus *pci_bus_create(struct vm *vm, const struct pci_bus_layout *layou
  * command line always yields the same slots) and places its BARs.
  * 0, -ENOSPC (no slot or window space), -EINVAL.
  *
- * Placement: BARs in index order, each naturally aligned, first fit after
+ * Placement: BARs in index order, each aligned to max(size, 4 KiB), first fit after
  * the previous one; MEM32 BARs in the 32-bit window, MEM64 BARs in the
  * 64-bit window (the 32-bit one if the layout has no 64-bit window). The
  * addresses are programmed into the BARs; Memory Space Enable is left to

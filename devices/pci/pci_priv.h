@@ -13,6 +13,7 @@ struct pci_window {
 	uint64_t base;
 	uint64_t size;
 	uint64_t next; /* allocation cursor for pci_bus_add */
+	bool io;       /* port space (I/O BARs) rather than memory */
 };
 
 struct pci_bus {
@@ -27,6 +28,7 @@ struct pci_bus {
 	struct pci_device host;
 	struct pci_window win32;
 	struct pci_window win64;
+	struct pci_window winio;
 	bool finalized;
 };
 

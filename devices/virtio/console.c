@@ -37,6 +37,7 @@ struct virtio_console {
 	int in_fd, out_fd;
 	bool in_eof;
 	bool out_err_logged;
+	struct vm *vm; /* for vm_console_activity; NULL in unit tests */
 	/* A receive buffer popped but not filled (input ran dry); reused next time. */
 	bool rx_held;
 	uint16_t rx_head;
@@ -149,6 +150,7 @@ static int console_tx_one(struct virtio_dev *vdev, struct vq_elem *e)
 
 	if (c->out_fd >= 0)
 		console_write(c, e->iov, e->nout);
+	vm_console_activity(c->vm, 1);
 	return vq_push(&vdev->vqs[CONSOLE_TXQ], e->head, 0);
 }
 
@@ -172,11 +174,6 @@ void virtio_console_input_event(struct virtio_dev *vdev)
 	if (vq->broken)
 		virtio_dev_needs_reset(vdev);
 	pthread_mutex_unlock(&vdev->lock);
-}
-
-int virtio_console_in_fd(struct virtio_dev *vdev)
-{
-	return to_console(vdev)->in_fd;
 }
 
 static void console_reset(struct virtio_dev *vdev)
@@ -232,6 +229,7 @@ int virtio_console_create(struct vm *vm, struct pci_bus *bus, int in_fd, int out
 
 	if (ret)
 		return ret;
+	to_console(vdev)->vm = vm;
 	ret = virtio_pci_attach(vm, bus, vdev);
 	if (ret || in_fd < 0)
 		return ret;

@@ -533,11 +533,6 @@ void virtio_net_tap_event(struct virtio_dev *vdev)
 	pthread_mutex_unlock(&vdev->lock);
 }
 
-int virtio_net_tap_fd(struct virtio_dev *vdev)
-{
-	return to_net(vdev)->tap_fd;
-}
-
 static void net_reset(struct virtio_dev *vdev)
 {
 	struct virtio_net *n = to_net(vdev);
@@ -650,10 +645,33 @@ fail:
 	return ret;
 }
 
-static int tap_open(const char *name)
+/*
+ * What every tap kite drives needs, opened here or handed over: our header size, and no
+ * offloads. Offloads outlive the fd on a persistent tap; left on, the host would hand us
+ * GSO frames and partial checksums that a guest which negotiated no offload cannot take.
+ * 0 or a positive errno (logged).
+ */
+static int tap_prepare(int fd, const char *label)
+{
+	int hdr = NET_HDR_LEN, err;
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+		err = errno;
+		log_error("tap %s: cannot set the vnet header size: %s", label, strerror(err));
+		return err;
+	}
+	if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
+		err = errno;
+		log_error("tap %s: cannot turn its offloads off: %s", label, strerror(err));
+		return err;
+	}
+	return 0;
+}
+
+int virtio_net_tap_open(const char *name)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	int fd, err, hdr = NET_HDR_LEN;
+	int fd, err;
 
 	if (!*name || strlen(name) >= IFNAMSIZ) {
 		log_error("tap %s: name must be 1 to %d characters", name, IFNAMSIZ - 1);
@@ -682,11 +700,9 @@ static int tap_open(const char *name)
 			log_error("tap %s: %s", name, strerror(err));
 		goto fail;
 	}
-	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
-		err = errno;
-		log_error("tap %s: cannot set the vnet header size: %s", name, strerror(err));
+	err = tap_prepare(fd, name);
+	if (err)
 		goto fail;
-	}
 	return fd;
 fail:
 	close(fd);
@@ -727,7 +743,7 @@ static int net_attach(struct vm *vm, struct pci_bus *bus, int fd, const char *ta
 int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name,
 		      const uint8_t *mac)
 {
-	int fd = tap_open(tap_name);
+	int fd = virtio_net_tap_open(tap_name);
 
 	return fd < 0 ? fd : net_attach(vm, bus, fd, tap_name, mac);
 }
@@ -737,7 +753,7 @@ int virtio_net_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char 
 {
 	const short need = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	struct ifreq ifr = { 0 };
-	int hdr = NET_HDR_LEN, fl, err;
+	int fl, err;
 
 	if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
 		err = errno;
@@ -751,12 +767,14 @@ int virtio_net_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char 
 		goto fail;
 	}
 	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		err = errno;
 		log_error("net %s: cannot set up the tap: %s", label, strerror(err));
 		goto fail;
 	}
+	err = tap_prepare(fd, label);
+	if (err)
+		goto fail;
 	ifr.ifr_name[IFNAMSIZ - 1] = '\0';
 	return net_attach(vm, bus, fd, ifr.ifr_name, mac);
 fail:

@@ -182,7 +182,11 @@ int virtio_rng_new(const struct guest_mem *mem, struct virtio_dev **out);
 /* The tap (net) or input fd (console) became readable; event-loop thread. */
 void virtio_net_tap_event(struct virtio_dev *vdev);
 void virtio_console_input_event(struct virtio_dev *vdev);
-int virtio_net_tap_fd(struct virtio_dev *vdev);
+/*
+ * Attaches to tap @name (non-blocking, vnet header, offloads reset until the guest
+ * negotiates its own: a previous user may have left TSO/checksum on). The fd or -errno (logged).
+ */
+int virtio_net_tap_open(const char *name);
 /*
  * virtio-net's offload logic, pure (unit tests): the TUN_F_* flags for the
  * negotiated @features; the offload features a tap taking @tun_flags allows;
@@ -204,7 +208,6 @@ int virtio_net_rx_hdr_fix(uint8_t *hdr, size_t len, uint64_t features);
 void virtio_net_test_offloads(struct virtio_dev *vdev, unsigned int tap_offloads,
 			      int (*set_offload)(void *opaque, unsigned int tun_flags),
 			      void *opaque);
-int virtio_console_in_fd(struct virtio_dev *vdev);
 /* A stable locally administered unicast MAC derived from @name. */
 void virtio_net_mac_from_name(const char *name, uint8_t mac[6]);
 

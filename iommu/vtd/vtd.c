@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "iommu/vtd/vtd_priv.h"
 
@@ -31,6 +32,14 @@ void vtd_compute_caps(const struct vtd_params *p, uint64_t *cap, uint64_t *ecap)
 	}
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int vtd_init(struct vtd *v, const struct guest_mem *mem, const struct vtd_params *p,
 	     int (*msi)(void *ctx, uint64_t addr, uint32_t data), void *msi_ctx)
 {
@@ -41,6 +50,8 @@ int vtd_init(struct vtd *v, const struct guest_mem *mem, const struct vtd_params
 	v->params = *p;
 	v->msi = msi;
 	v->msi_ctx = msi_ctx;
+	v->now_ns = mono_ns;
+	v->err_window_start = mono_ns() - 1000000000ULL; /* the first error opens a window */
 	vtd_compute_caps(p, &v->cap, &v->ecap);
 	v->caps.mgaw = p->aw;
 	v->caps.sagaw = (uint8_t)((v->cap >> 8) & 0x1f);

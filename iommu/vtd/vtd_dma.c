@@ -67,7 +67,8 @@ static int translate(struct vtd *v, uint16_t sid, uint64_t iova, bool write, uin
 	struct vtd_iotlb_entry *e = &v->iotlb[idx];
 	struct vtd_fault f = { 0 };
 	struct vtd_caps caps;
-	struct vtd_ctx ctx;
+	/* Zeroed: a root or context fault happens before any FPD is known, and is reported. */
+	struct vtd_ctx ctx = { 0 };
 	uint64_t rtaddr, page = iova & ~(PAGE - 1);
 	uint32_t seq;
 	bool te;
@@ -99,9 +100,9 @@ static int translate(struct vtd *v, uint16_t sid, uint64_t iova, bool write, uin
 		ret = perm ? -EPERM : -EFAULT;
 	}
 	if (ret) {
+		/* Emulated devices send no PASID prefix: RID_PASID walks are recorded PP = 0. */
 		if (f.qualified || !ctx.fpd)
-			vtd_record_fault(v, sid, page, write, f.reason, caps.scalable && ctx.pasid,
-					 ctx.pasid);
+			vtd_record_fault(v, sid, page, write, f.reason, false, 0);
 		else
 			__atomic_fetch_add(&v->faults, 1, __ATOMIC_RELAXED);
 		return ret;

@@ -221,6 +221,16 @@ struct vtd {
 	struct vtd_dev devs[VTD_MAX_SIDS];
 	bool finalized;
 	bool te_logged;
+
+	/* vtd-error events (vtd_error_admit/vtd_error_send); the window state under @lock. */
+	void (*on_error)(void *opaque, const struct viommu_error *e);
+	void *on_error_opaque;
+	uint64_t (*now_ns)(void); /* CLOCK_MONOTONIC; unit tests substitute their own clock */
+	uint64_t err_window_start;
+	unsigned int err_in_window;
+	uint64_t err_suppressed;
+	struct viommu_error iqe_report; /* raised under @lock, sent after it (drain thread) */
+	bool iqe_report_pending;
 };
 
 /* vtd_regs.c */
@@ -232,6 +242,13 @@ void vtd_record_fault(struct vtd *v, uint16_t sid, uint64_t addr, bool write, ui
 		      bool has_pasid, uint32_t pasid);
 /* Lock held: raises the fault event if nothing was pending. */
 void vtd_fault_event(struct vtd *v, uint32_t old_fsts);
+/*
+ * Lock held: whether error @e may be reported now (at most VIOMMU_ERROR_EVENTS_PER_SEC a
+ * second); fills e->suppressed with how many were dropped since the last one admitted.
+ */
+bool vtd_error_admit(struct vtd *v, struct viommu_error *e);
+/* Lock not held: hands an admitted error to v->on_error. */
+void vtd_error_send(struct vtd *v, const struct viommu_error *e);
 
 /* vtd_qi.c */
 extern const struct viommu_queue_ops vtd_queue_ops;

@@ -16,14 +16,32 @@
 #define IQA_DW (1ULL << 11)
 #define VTD_MAMV 18
 
+/* Lock held. The caller sends the vtd-error event after unlocking (report_iqe). */
 static void raise_iqe(struct vtd *v, unsigned int iqei)
 {
 	uint32_t old = v->fsts;
+	struct viommu_error e = {
+		.kind = VIOMMU_ERROR_IQE, .code = (uint8_t)(iqei & 0xf),
+		.index = (uint32_t)(v->iqh / ((v->iqa_latched & IQA_DW) ? 32 : 16)),
+	};
 
 	v->fsts |= VTD_FSTS_IQE;
 	v->iqer = iqei & 0xf;
 	v->iqes++;
 	vtd_fault_event(v, old);
+	if (vtd_error_admit(v, &e)) {
+		v->iqe_report = e;
+		v->iqe_report_pending = true;
+	}
+}
+
+/* Lock not held; drain thread only (the one that raises IQEs). */
+static void report_iqe(struct vtd *v)
+{
+	if (v->iqe_report_pending) {
+		v->iqe_report_pending = false;
+		vtd_error_send(v, &v->iqe_report);
+	}
 }
 
 static int vtd_snapshot(void *model, struct viommu_queue_snap *s)
@@ -59,6 +77,7 @@ static int vtd_snapshot(void *model, struct viommu_queue_snap *s)
 	ret = s->head != s->tail;
 out:
 	pthread_mutex_unlock(&v->lock);
+	report_iqe(v);
 	return ret;
 }
 
@@ -78,6 +97,7 @@ static void vtd_finish(void *model, const struct viommu_queue_snap *s, uint32_t 
 			raise_iqe(v, (unsigned int)-err);
 	}
 	pthread_mutex_unlock(&v->lock);
+	report_iqe(v);
 }
 
 static void current_caps(struct vtd *v, struct vtd_caps *caps, uint64_t *rtaddr)
@@ -120,9 +140,24 @@ static int forward(struct vtd *v, const struct viommu_inval *inv, struct viommu_
 	return 0;
 }
 
+/* Page-selective IOTLB and PASID-IOTLB: 2^AM pages at ADDR, AM at most @max_am. */
+static int page_range(const uint64_t *qw, unsigned int max_am, struct viommu_inval *inv)
+{
+	unsigned int am = qw[1] & 0x3f;
+
+	if (am > max_am)
+		return -VTD_IQEI_RSVD;
+	inv->scope = VIOMMU_INVAL_RANGE;
+	/* Address bits below the mask are ignored (spec 6.5.2.3). */
+	inv->addr = qw[1] & ~0xfffULL & ~((1ULL << (12 + am)) - 1);
+	inv->npages = 1ULL << am;
+	inv->leaf = qw[1] & (1u << 6);
+	return 0;
+}
+
 static int parse_iotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *inv)
 {
-	unsigned int g = (qw[0] >> 4) & 3, am = qw[1] & 0x3f;
+	unsigned int g = (qw[0] >> 4) & 3;
 
 	if ((qw[0] & 0xffffffff0000ff00ULL) || (qw[1] & 0xf80))
 		return -VTD_IQEI_RSVD;
@@ -135,14 +170,7 @@ static int parse_iotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *i
 		inv->scope = VIOMMU_INVAL_DOMAIN;
 		return 0;
 	case 3:
-		if (am > VTD_MAMV)
-			return -VTD_IQEI_RSVD;
-		inv->scope = VIOMMU_INVAL_RANGE;
-		/* Address bits below the mask are ignored (spec 6.5.2.3). */
-		inv->addr = qw[1] & ~0xfffULL & ~((1ULL << (12 + am)) - 1);
-		inv->npages = 1ULL << am;
-		inv->leaf = qw[1] & (1u << 6);
-		return 0;
+		return page_range(qw, VTD_MAMV, inv);
 	default:
 		return -VTD_IQEI_RSVD;
 	}
@@ -150,7 +178,7 @@ static int parse_iotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *i
 
 static int parse_piotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *inv)
 {
-	unsigned int g = (qw[0] >> 4) & 3, am = qw[1] & 0x3f;
+	unsigned int g = (qw[0] >> 4) & 3;
 
 	if ((qw[0] & 0xfff000000000f1c0ULL) || (qw[1] & 0xf80))
 		return -VTD_IQEI_RSVD;
@@ -163,13 +191,7 @@ static int parse_piotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *
 		return 0;
 	case 3:
 		/* Linux rounds the range up to a power of two: AM is not limited by MAMV. */
-		if (am > 52)
-			return -VTD_IQEI_RSVD;
-		inv->scope = VIOMMU_INVAL_RANGE;
-		inv->addr = qw[1] & ~0xfffULL & ~((1ULL << (12 + am)) - 1);
-		inv->npages = 1ULL << am;
-		inv->leaf = qw[1] & (1u << 6);
-		return 0;
+		return page_range(qw, 52, inv);
 	default:
 		return -VTD_IQEI_RSVD;
 	}

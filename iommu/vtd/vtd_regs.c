@@ -31,9 +31,41 @@ void vtd_fault_event(struct vtd *v, uint32_t old_fsts)
 	send_msi(v, v->feaddr, v->feuaddr, v->fedata);
 }
 
+bool vtd_error_admit(struct vtd *v, struct viommu_error *e)
+{
+	uint64_t now;
+
+	if (!v->on_error)
+		return false;
+	now = v->now_ns();
+	if (now - v->err_window_start >= 1000000000ULL) {
+		v->err_window_start = now;
+		v->err_in_window = 0;
+	}
+	if (v->err_in_window >= VIOMMU_ERROR_EVENTS_PER_SEC) {
+		v->err_suppressed++;
+		return false;
+	}
+	v->err_in_window++;
+	e->suppressed = v->err_suppressed;
+	v->err_suppressed = 0;
+	return true;
+}
+
+void vtd_error_send(struct vtd *v, const struct viommu_error *e)
+{
+	if (v->on_error)
+		v->on_error(v->on_error_opaque, e);
+}
+
 void vtd_record_fault(struct vtd *v, uint16_t sid, uint64_t addr, bool write, uint8_t reason,
 		      bool has_pasid, uint32_t pasid)
 {
+	struct viommu_error e = {
+		.kind = VIOMMU_ERROR_DMA_FAULT, .code = reason, .addr = addr & ~0xfffULL,
+		.sid = sid, .write = write,
+	};
+	bool send;
 	uint32_t old;
 
 	__atomic_fetch_add(&v->faults, 1, __ATOMIC_RELAXED);
@@ -50,7 +82,11 @@ void vtd_record_fault(struct vtd *v, uint16_t sid, uint64_t addr, bool write, ui
 		v->fsts = (v->fsts & ~0xff00u) | VTD_FSTS_PPF; /* FRI 0 */
 		vtd_fault_event(v, old);
 	}
+	/* Also when the record overflowed: the host agent still learns of the fault. */
+	send = vtd_error_admit(v, &e);
 	pthread_mutex_unlock(&v->lock);
+	if (send)
+		vtd_error_send(v, &e);
 }
 
 void vtd_reset(struct vtd *v)

@@ -30,6 +30,18 @@ static int vtd_vm_msi(void *ctx, uint64_t addr, uint32_t data)
 	return vm_signal_msi(ctx, addr, data);
 }
 
+static void vtd_vm_error(void *opaque, const struct viommu_error *e)
+{
+	struct vtd *v = opaque;
+
+	vm_notify_data(v->vm, VM_EVENT_VIOMMU_ERROR, e);
+}
+
+static void vtd_vm_counters(void *opaque, struct viommu_counters *c)
+{
+	vtd_get_counters(opaque, c);
+}
+
 static void vtd_destroy(void *arg)
 {
 	struct vtd *v = arg;
@@ -47,6 +59,10 @@ static void vtd_destroy(void *arg)
 			(unsigned long long)c.iqe, (unsigned long long)c.faults);
 	if (v->vm && v->vm->dma_provider == &v->provider)
 		v->vm->dma_provider = NULL;
+	if (v->vm && v->vm->viommu_opaque == v) {
+		v->vm->viommu_counters = NULL;
+		v->vm->viommu_opaque = NULL;
+	}
 	vtd_uninit(v);
 	free(v);
 }
@@ -85,6 +101,11 @@ struct vtd *vtd_create(struct vm *vm, const struct vtd_params *p)
 		return NULL;
 	}
 	vm->dma_provider = &v->provider;
+	v->on_error = vtd_vm_error;
+	v->on_error_opaque = v;
+	vm->viommu_type = "vtd";
+	vm->viommu_counters = vtd_vm_counters;
+	vm->viommu_opaque = v;
 	return v;
 }
 

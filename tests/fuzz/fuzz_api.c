@@ -5,6 +5,7 @@
  * against a mock back end. Each input may carry one fd for add-fd.
  *
  * fuzz-sources: vmm/api/core.c vmm/config.c vmm/config_fd.c vmm/log.c vmm/exitcode.c -ljansson
+ * fuzz-sources: vmm/seccomp.c vmm/config_vfio.c -lseccomp
  */
 #include <fcntl.h>
 #include <stdint.h>

@@ -11,7 +11,7 @@
  * fuzz-sources: devices/virtio/virtqueue.c devices/virtio/virtio_core.c
  * fuzz-sources: devices/virtio/blk.c devices/virtio/net.c devices/virtio/console.c
  * fuzz-sources: devices/virtio/rng.c vmm/dma.c vmm/guest_mem.c vmm/log.c
- * fuzz-sources: devices/virtio/blk_aio.c vmm/event_loop.c -luring
+ * fuzz-sources: devices/virtio/blk_aio.c -luring
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -283,3 +283,33 @@ Test(config_json, round_trip)
 	config_free(&a);
 	config_free(&b);
 }
+
+/* `info` shows the config as a --config file holds it: --iommu included, and it round-trips. */
+Test(config_json, iommu_round_trip)
+{
+	struct vm_config a, b;
+	const char *bad;
+	json_t *j, *io;
+
+	config_init(&a);
+	config_init(&b);
+	j = config_to_json(&a);
+	cr_assert_null(json_object_get(j, "iommu"), "no --iommu, no member");
+	json_decref(j);
+	cr_assert_eq(parse_iommu("vtd,scalable=on,aw=39,mode=emulated", &a.iommu, &bad), 0);
+	j = config_to_json(&a);
+	io = json_object_get(j, "iommu");
+	cr_assert_not_null(io);
+	cr_assert_str_eq(json_string_value(json_object_get(io, "type")), "vtd");
+	cr_assert(json_is_true(json_object_get(io, "scalable")));
+	cr_assert_eq(json_integer_value(json_object_get(io, "aw")), 39);
+	cr_assert_str_eq(json_string_value(json_object_get(io, "mode")), "emulated");
+	cr_assert_eq(config_apply_json(j, "test", &b), 0);
+	cr_expect_eq(b.iommu.kind, IOMMU_VTD);
+	cr_expect(b.iommu.scalable);
+	cr_expect_eq(b.iommu.aw, 39);
+	cr_expect_eq(b.iommu.mode, IOMMU_MODE_EMULATED);
+	json_decref(j);
+	config_free(&a);
+	config_free(&b);
+}

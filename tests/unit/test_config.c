@@ -757,7 +757,7 @@ Test(exitcode, names)
 		{ 240, "signal" }, { 241, "reset" }, { 242, "shutdown" }, { 243, "panic" },
 		{ 244, "timeout" }, { 245, "usage" }, { 246, "kvm" }, { 247, "load" },
 		{ 248, "device" }, { 249, "internal" }, { 0, "status" }, { 77, "status" },
-		{ 250, "status" }, { -1, "status" },
+		{ 250, "seccomp" }, { 251, "status" }, { -1, "status" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -920,6 +920,30 @@ Test(devices, json_wrong_shapes)
 	expect_json_error("{\"net\": [{\"tap\": \"t\", \"mtu\": \"1500\"}]}", "net");
 	expect_json_error("{\"rng\": 1}", "rng");
 	expect_json_error("{\"console\": \"tty\"}", "tty");
+}
+
+/*
+ * The object form of "disk"/"net" goes through the same option validator as the flag:
+ * every value the CLI rejects is rejected here too, with 245 and the key named.
+ */
+Test(devices, json_objects_use_the_cli_validator)
+{
+	static const char *const taps[] = { "a/b", ".", "..", "a b", "0123456789abcdef" };
+	char buf[256];
+
+	for (unsigned int i = 0; i < sizeof(taps) / sizeof(taps[0]); i++) {
+		struct net_config n;
+		char flag[64];
+
+		snprintf(flag, sizeof(flag), "tap=%s", taps[i]);
+		cr_assert_eq(parse_net(flag, &n), -EINVAL, "CLI accepts '%s'", flag);
+		snprintf(buf, sizeof(buf), "{\"net\": [{\"tap\": \"%s\"}]}", taps[i]);
+		expect_json_error(buf, "net.tap");
+	}
+	expect_json_error("{\"net\": [{\"fd\": \"bad name!\"}]}", "net.fd");
+	expect_json_error("{\"disk\": [{\"path\": \"\"}]}", "disk.path");
+	expect_json_error("{\"disk\": [{\"path\": \"/a\", \"readonly\": \"maybe\"}]}",
+			  "disk.readonly");
 }
 
 Test(devices, cli_disks_replace_the_config_files)

@@ -697,6 +697,11 @@ Test(iommufd_veventq, enotty_and_errors_leave_outputs_alone)
 	cr_assert_eq(host_iommu_veventq_alloc(&h, 11, 1, 8, &id, &fd), -ENOTTY);
 	/* A 6.13/6.14 kernel has vIOMMUs but no event queues: the vIOMMU state is kept. */
 	cr_assert_eq(h.viommu, HOST_IOMMU_FEATURE_UNKNOWN);
+	cr_assert_eq(h.veventq, HOST_IOMMU_FEATURE_ABSENT);
+	/* Known absent: no second ioctl. */
+	cr_assert_eq(host_iommu_veventq_alloc(&h, 11, 1, 8, &id, &fd), -ENOTTY);
+	cr_assert_eq(fk.calls[NR(IOMMU_VEVENTQ_ALLOC)], 1);
+	h.veventq = HOST_IOMMU_FEATURE_UNKNOWN;
 	fk.fail[NR(IOMMU_VEVENTQ_ALLOC)] = -EEXIST;
 	cr_assert_eq(host_iommu_veventq_alloc(&h, 11, 1, 8, &id, &fd), -EEXIST);
 	cr_assert_eq(id, 0x5555);
@@ -793,7 +798,13 @@ Test(iommufd_veventq, sequence_wraps_at_int_max)
 	cr_assert_eq(ev.gap, 3);
 }
 
-Test(iommufd_veventq, lost_events_record_is_header_only_and_resyncs)
+/*
+ * The kernel numbers every reported event, the dropped ones included, and gives a LOST_EVENTS
+ * header the sequence of the (latest) event it dropped: after event 0, dropping events 1..7
+ * reads back as LOST_EVENTS{sequence 7}, and the next delivered event is 8. The parser once
+ * expected 7 again after such a record and so reported event 8 as one more lost event.
+ */
+Test(iommufd_veventq, lost_events_record_counts_up_to_its_sequence)
 {
 	struct host_iommu_vevent_stream st = {0};
 	struct host_iommu_vevent ev;
@@ -803,14 +814,91 @@ Test(iommufd_veventq, lost_events_record_is_header_only_and_resyncs)
 	put_rec(buf, 0, 0, 0, 1, true);
 	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
 	len = put_rec(buf, 0, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 7, 0, false);
-	len = put_rec(buf, len, 0, 7, 2, true);
-	cr_assert_eq(host_iommu_vevent_parse(&st, buf, len, 4, &ev), 8);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, len, 4, &ev), 8, "header only");
 	cr_assert_eq(ev.flags, IOMMU_VEVENTQ_FLAG_LOST_EVENTS);
 	cr_assert_null(ev.data);
+	cr_assert_eq(ev.sequence, 7);
+	cr_assert_eq(ev.gap, 7, "events 1..7 were dropped");
 	cr_assert_eq(st.overflows, 1);
-	cr_assert_eq(host_iommu_vevent_parse(&st, buf + 8, len - 8, 4, &ev), 12);
-	cr_assert_eq(ev.gap, 0, "the LOST record already accounts for the jump");
+	cr_assert_eq(st.lost, 7);
 	cr_assert_eq(st.next_seq, 8);
+	put_rec(buf, 0, 0, 8, 2, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 0, "event 8 follows the LOST record directly");
+	cr_assert_eq(st.lost, 7);
+	cr_assert_eq(st.next_seq, 9);
+}
+
+/* One dropped event: the kernel's own example, header3 {seq 3}, header4 {LOST, seq 4}. */
+Test(iommufd_veventq, single_lost_event_at_the_tail)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+	size_t len;
+
+	len = put_rec(buf, 0, 0, 3, 1, true);
+	len = put_rec(buf, len, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 4, 0, false);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, len, 4, &ev), 12);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf + 12, len - 12, 4, &ev), 8);
+	cr_assert_eq(ev.gap, 1);
+	cr_assert_eq(st.lost, 1);
+	cr_assert_eq(st.next_seq, 5);
+}
+
+/* The LOST record is the last of the queue: a jump right after it is a second loss. */
+Test(iommufd_veventq, gap_after_lost_record_counts_again)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+
+	put_rec(buf, 0, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 4, 0, false);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 8, 4, &ev), 8);
+	cr_assert_eq(ev.gap, 1, "no baseline: at least the event it names");
+	put_rec(buf, 0, 0, 7, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 2, "5 and 6 missing");
+	cr_assert_eq(st.lost, 3);
+}
+
+Test(iommufd_veventq, lost_record_across_the_wrap)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+
+	put_rec(buf, 0, 0, IOMMU_VEVENT_SEQUENCE_MAX - 1, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	/* MAX, 0 and 1 dropped. */
+	put_rec(buf, 0, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 1, 0, false);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 8, 4, &ev), 8);
+	cr_assert_eq(ev.gap, 3);
+	cr_assert_eq(st.next_seq, 2);
+	/* A LOST record naming exactly MAX: next is 0. */
+	st.next_seq = IOMMU_VEVENT_SEQUENCE_MAX;
+	put_rec(buf, 0, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, IOMMU_VEVENT_SEQUENCE_MAX, 0, false);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 8, 4, &ev), 8);
+	cr_assert_eq(ev.gap, 1);
+	cr_assert_eq(st.next_seq, 0);
+	put_rec(buf, 0, 0, 0, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.gap, 0);
+}
+
+/* Bit 31 is outside the kernel's range; it must not turn into a 2^31 gap. */
+Test(iommufd_veventq, sequence_bit_31_ignored)
+{
+	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent ev;
+	uint8_t buf[64] = {0};
+
+	put_rec(buf, 0, 0, 5, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	put_rec(buf, 0, 0, 0x80000006u, 1, true);
+	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
+	cr_assert_eq(ev.sequence, 6);
+	cr_assert_eq(ev.gap, 0);
 }
 
 Test(iommufd_veventq, truncated_records_refused)

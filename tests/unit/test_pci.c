@@ -223,7 +223,7 @@ Test(pci_config, set_bar_rejects)
 
 	tdev_init(&t);
 	cr_assert_eq(pci_device_set_bar(d, 6, PCI_BAR_MEM32, 0x1000, false), -EINVAL);
-	cr_assert_eq(pci_device_set_bar(d, 0, PCI_BAR_MEM32, 0x800, false), -EINVAL);
+	cr_assert_eq(pci_device_set_bar(d, 0, PCI_BAR_MEM32, 0x8, false), -EINVAL);
 	cr_assert_eq(pci_device_set_bar(d, 0, PCI_BAR_MEM32, 0x3000, false), -EINVAL);
 	cr_assert_eq(pci_device_set_bar(d, 0, PCI_BAR_MEM32, 0, false), -EINVAL);
 	cr_assert_eq(pci_device_set_bar(d, 0, PCI_BAR_MEM32, 1ull << 32, false), -EINVAL);

@@ -50,7 +50,10 @@ static void wr(unsigned int reg, uint8_t v)
 /* Everything the UART has transmitted so far. */
 static size_t drain(char *buf, size_t cap)
 {
-	ssize_t n = read(out[0], buf, cap);
+	ssize_t n;
+
+	uart8250_tx_drain(u); /* what the event loop does when the buffer fills */
+	n = read(out[0], buf, cap);
 
 	return n < 0 ? 0 : (size_t)n;
 }
@@ -461,6 +464,7 @@ Test(uart_bus, wide_accesses_touch_consecutive_registers)
 	uint8_t b[4];
 
 	cr_assert_not_null(uart8250_create(&vm, 0x3f8, 4, out[1]));
+	cr_assert_eq(vm.pio.ranges[0].opaque, vm.cleanups[0].arg);
 	/* A 16-bit write at base+6 covers MSR (read-only) and SCR. */
 	cr_assert_eq(bus_write(&vm.pio, 0x3fe, (const uint8_t *)"\x00\x77", 2), 0);
 	cr_assert_eq(bus_read(&vm.pio, 0x3ff, b, 1), 0);
@@ -472,6 +476,7 @@ Test(uart_bus, wide_accesses_touch_consecutive_registers)
 	cr_assert_eq(b[2] & 0xf0, 0xb0);
 	cr_assert_eq(b[3], 0x77);
 	cr_assert_eq(bus_write(&vm.pio, 0x3f8, (const uint8_t *)"A", 1), 0);
+	uart8250_tx_drain(vm.pio.ranges[0].opaque);
 	cr_assert_eq(read(out[0], c, sizeof(c)), 1);
 	cr_assert_eq(c[0], 'A');
 	/* Straddling the end of the 8 ports: nobody answers. */
@@ -483,4 +488,123 @@ Test(uart_bus, port_conflict_fails_cleanly)
 	cr_assert_not_null(uart8250_create(&vm, 0x3f8, 4, out[1]));
 	cr_assert_null(uart8250_create(&vm, 0x3fc, 4, out[1]), "overlaps COM1");
 	cr_assert_eq(vm.pio.nranges, 1);
+}
+
+/* ---- output is buffered: the vCPU never waits for kite's console reader ---- */
+
+/* A blocking pipe with no room left, as a console reader that stopped reading leaves it. */
+static void full_blocking_pipe(int p[2], size_t *filled)
+{
+	char junk[4096];
+	ssize_t n;
+
+	memset(junk, '.', sizeof(junk));
+	cr_assert_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	*filled = 0;
+	while ((n = write(p[1], junk, sizeof(junk))) > 0)
+		*filled += (size_t)n;
+	cr_assert_eq(fcntl(p[1], F_SETFL, 0), 0, "the write end blocks again");
+}
+
+/* Reads exactly @len bytes from the (non-blocking) read end, draining the UART meanwhile. */
+static void read_all(struct uart8250 *v, int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	for (int tries = 0; got < len && tries < 100000; tries++) {
+		ssize_t n;
+
+		uart8250_tx_drain(v);
+		n = read(fd, buf + got, len - got);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	cr_assert_eq(got, len, "only %zu of %zu bytes came out", got, len);
+}
+
+Test(uart_tx, a_stalled_reader_does_not_block_thr_writes, .timeout = 10)
+{
+	char junk[8192], msg[300], back[300];
+	struct uart8250 *v;
+	size_t filled;
+	int p[2];
+
+	full_blocking_pipe(p, &filled);
+	v = uart8250_create(NULL, 0x3f8, 4, p[1]);
+	cr_assert_not_null(v);
+	for (size_t i = 0; i < sizeof(msg); i++) {
+		msg[i] = (char)('a' + i % 26);
+		/* Before: write(2) on the vCPU thread, blocked for good on the full pipe. */
+		uart8250_write_reg(v, THR, (uint8_t)msg[i]);
+		cr_assert(uart8250_read_reg(v, LSR) & 0x20, "THRE while the buffer has room");
+	}
+	cr_assert_not(uart8250_tx_drain(v), "the reader is stalled: the bytes wait");
+	cr_assert(uart8250_tx_pending(v));
+	/* The reader wakes up: first the old contents, then the guest's bytes, in order. */
+	for (size_t got = 0; got < filled;) {
+		ssize_t n = read(p[0], junk, sizeof(junk) < filled - got ? sizeof(junk) : filled - got);
+
+		cr_assert_gt(n, 0);
+		got += (size_t)n;
+	}
+	read_all(v, p[0], back, sizeof(back));
+	cr_assert_eq(memcmp(back, msg, sizeof(msg)), 0);
+	cr_assert_not(uart8250_tx_pending(v));
+	uart8250_destroy(v);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(uart_tx, a_full_buffer_holds_thre_back_until_there_is_room, .timeout = 10)
+{
+	static char back[70000];
+	struct uart8250 *v;
+	size_t filled, n = 0;
+	int p[2];
+
+	full_blocking_pipe(p, &filled);
+	v = uart8250_create(NULL, 0x3f8, 4, p[1]);
+	uart8250_write_reg(v, IER, 0x02); /* THRI */
+	while (uart8250_read_reg(v, LSR) & 0x20) {
+		uart8250_write_reg(v, THR, (uint8_t)n++);
+		cr_assert_lt(n, 1u << 20, "THRE never clears");
+	}
+	cr_assert_eq(n, 65536, "the buffer holds 64 KiB");
+	cr_assert_eq(uart8250_read_reg(v, IIR) & 0x0f, 0x01, "no THRE interrupt while full");
+	cr_assert_eq(uart8250_irq_level(v), 0);
+	uart8250_write_reg(v, THR, 0xee); /* ignoring THRE: this byte is lost */
+	for (size_t got = 0; got < filled;) {
+		ssize_t r = read(p[0], back, filled - got);
+
+		cr_assert_gt(r, 0);
+		got += (size_t)r;
+	}
+	read_all(v, p[0], back, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq((uint8_t)back[i], (uint8_t)i, "byte %zu", i);
+	cr_assert(uart8250_read_reg(v, LSR) & 0x60, "THRE and TEMT once drained");
+	cr_assert_eq(uart8250_irq_level(v), 1, "the held-back THRE interrupt");
+	cr_assert_eq(uart8250_read_reg(v, IIR) & 0x0f, 0x02);
+	uart8250_destroy(v);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(uart_tx, destroy_writes_what_is_still_buffered)
+{
+	char buf[64];
+	struct uart8250 *v;
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	v = uart8250_create(NULL, 0x3f8, 4, p[1]);
+	for (const char *c = "last words\n"; *c; c++)
+		uart8250_write_reg(v, THR, (uint8_t)*c);
+	cr_assert_eq(read(p[0], buf, sizeof(buf)), -1, "nothing written on the vCPU's path");
+	uart8250_destroy(v);
+	cr_assert_eq(read(p[0], buf, sizeof(buf)), 11);
+	cr_assert_eq(memcmp(buf, "last words\n", 11), 0);
+	close(p[0]);
+	close(p[1]);
 }

@@ -13,6 +13,7 @@
 
 #include "iommu/iommufd.h"
 #include "iommu/vtd/vtd_priv.h"
+#include "tests/unit/test_vtd_util.h"
 #include "vmm/guest_mem.h"
 #include "vmm/util.h"
 
@@ -77,25 +78,8 @@ static int msi(void *ctx, uint64_t addr, uint32_t data)
 	return 0;
 }
 
-static void reg_write(uint64_t off, uint64_t val, uint32_t size)
-{
-	uint8_t b[8];
-
-	put_le64(b, val);
-	vtd_mmio_write(v, off, b, size);
-}
-
-static uint64_t reg_read(uint64_t off, uint32_t size)
-{
-	uint8_t b[8] = { 0 };
-
-	vtd_mmio_read(v, off, b, size);
-	return size == 8 ? get_le64(b) : get_le32(b);
-}
-
 static void setup_unit(bool scalable, enum vtd_mode mode)
 {
-	struct vtd_params p = { .scalable = scalable, .aw = 48, .mode = mode };
 	struct viommu_host_dev hd = {
 		.sid = 0x10, .host = &host, .dev_id = 1, .all_domains = true,
 		.target = { .id = 42, .data_type = 7, .entry_len = 8, .encode = encode_addr },
@@ -104,8 +88,7 @@ static void setup_unit(bool scalable, enum vtd_mode mode)
 	memset(&fk, 0, sizeof(fk));
 	fk.fail_at = -1;
 	cr_assert_eq(guest_mem_init(&mem, MiB(64), HOLE), 0);
-	v = calloc(1, sizeof(*v));
-	cr_assert_eq(vtd_init(v, &mem, &p, msi, NULL), 0);
+	v = vtd_test_new(&mem, scalable, 48, mode, msi);
 	host_iommu_init_fd(&host, FAKE_FD, false);
 	host_iommu_set_ioctl(&host, fake_ioctl, NULL);
 	cr_assert_eq(vtd_add_host_dev(v, &hd), 0);
@@ -118,21 +101,20 @@ static void setup(void)
 
 static void teardown(void)
 {
-	vtd_uninit(v);
-	free(v);
+	vtd_test_free(v);
 	guest_mem_destroy(&mem);
 }
 
 /* Queue of 2^(qs+8) 128-bit slots at QBASE, enabled; FECTL unmasked, MSI 0xfee00000/0x41. */
 static void enable_queue(unsigned int qs)
 {
-	reg_write(VTD_IQT, 0, 4);
-	reg_write(VTD_IQA, QBASE | qs, 8);
-	reg_write(VTD_GCMD, VTD_GCMD_QIE, 4);
-	cr_assert(reg_read(VTD_GSTS, 4) & VTD_GCMD_QIE);
-	reg_write(VTD_FEDATA, 0x41, 4);
-	reg_write(VTD_FEADDR, 0xfee00000, 4);
-	reg_write(VTD_FECTL, 0, 4);
+	vtd_test_wr(v, VTD_IQT, 0, 4);
+	vtd_test_wr(v, VTD_IQA, QBASE | qs, 8);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE, 4);
+	cr_assert(vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_QIE);
+	vtd_test_wr(v, VTD_FEDATA, 0x41, 4);
+	vtd_test_wr(v, VTD_FEADDR, 0xfee00000, 4);
+	vtd_test_wr(v, VTD_FECTL, 0, 4);
 }
 
 static void put_desc(uint32_t slot, uint64_t qw0, uint64_t qw1)
@@ -164,7 +146,7 @@ static uint32_t status(unsigned int k)
 
 static void ring(uint32_t tail_slot)
 {
-	reg_write(VTD_IQT, (uint64_t)tail_slot << 4, 4);
+	vtd_test_wr(v, VTD_IQT, (uint64_t)tail_slot << 4, 4);
 	viommu_queue_drain(&v->q);
 }
 
@@ -185,8 +167,8 @@ static void batch(unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		cr_assert_eq(fk.addrs[i], (uint64_t)i << 12);
 	cr_assert_eq(status(0), 2);
-	cr_assert_eq(reg_read(VTD_IQH, 8), (n + 1) * 16ull);
-	cr_assert_eq(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE, 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), (n + 1) * 16ull);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE, 0);
 	cr_assert_eq(v->q.ctr.host_calls, 1);
 	cr_assert_eq(v->q.ctr.forwarded, n);
 	cr_assert_eq(v->q.ctr.descriptors, n + 1);
@@ -212,9 +194,9 @@ static void fail_at(unsigned int j)
 	ring(slot);
 	cr_assert_eq(fk.calls, 1);
 	cr_assert_eq(fk.last_n, 64);
-	cr_assert_eq(reg_read(VTD_IQH, 8), bad * 16ull, "j=%u: IQH 0x%llx", j,
-		     (unsigned long long)reg_read(VTD_IQH, 8));
-	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), bad * 16ull, "j=%u: IQH 0x%llx", j,
+		     (unsigned long long)vtd_test_rd(v, VTD_IQH, 8));
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE);
 	cr_assert_eq(fk.msis, 1);
 	cr_assert_eq(fk.msi_addr, 0xfee00000);
 	cr_assert_eq(fk.msi_data, 0x41);
@@ -228,12 +210,12 @@ static void fail_at(unsigned int j)
 
 	/* Linux's recovery: clear IQE; the unit resumes at IQH and finishes the queue. */
 	fk.fail_at = -1;
-	reg_write(VTD_FSTS, VTD_FSTS_IQE, 4);
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_IQE, 4);
 	viommu_queue_drain(&v->q);
 	cr_assert_eq(fk.calls, 2);
 	cr_assert_eq(fk.last_n, 64 - j);
 	cr_assert_eq(fk.addrs[0], (uint64_t)j << 12);
-	cr_assert_eq(reg_read(VTD_IQH, 8), slot * 16ull);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), slot * 16ull);
 	for (unsigned int g = 0; g < groups; g++)
 		cr_assert_eq(status(g), 2u);
 }
@@ -254,9 +236,9 @@ Test(vtd_qi, bad_descriptor_stops_before_it)
 	put_psi(4, 5, 0x3000);
 	put_wait(5, 1);
 	ring(6);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 3 * 16);
-	cr_assert_eq(reg_read(VTD_IQER, 8) & 0xf, VTD_IQEI_TYPE);
-	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 3 * 16);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQER, 8) & 0xf, VTD_IQEI_TYPE);
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE);
 	cr_assert_eq(status(0), 2);
 	cr_assert_eq(status(1), 0);
 	/* Only what precedes the bad descriptor was forwarded, in one call. */
@@ -265,9 +247,9 @@ Test(vtd_qi, bad_descriptor_stops_before_it)
 	cr_assert_eq(fk.addrs[1], 0x2000);
 	/* Linux overwrites the bad slot with a wait and clears IQE. */
 	put_wait(3, 2);
-	reg_write(VTD_FSTS, VTD_FSTS_IQE, 4);
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_IQE, 4);
 	viommu_queue_drain(&v->q);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 6 * 16);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 6 * 16);
 	cr_assert_eq(status(2), 2);
 	cr_assert_eq(status(1), 2);
 }
@@ -277,15 +259,15 @@ static void expect_rejected(uint64_t qw0, uint64_t qw1, unsigned int iqei)
 	enable_queue(0);
 	put_desc(0, qw0, qw1);
 	ring(1);
-	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE, "qw0 0x%llx qw1 0x%llx accepted",
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE, "qw0 0x%llx qw1 0x%llx accepted",
 		  (unsigned long long)qw0, (unsigned long long)qw1);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 0);
-	cr_assert_eq(reg_read(VTD_IQER, 8) & 0xf, iqei);
-	reg_write(VTD_FSTS, VTD_FSTS_IQE, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQER, 8) & 0xf, iqei);
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_IQE, 4);
 	put_wait(0, 9); /* let the queue move on */
 	viommu_queue_drain(&v->q);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 16);
-	reg_write(VTD_GCMD, 0, 4); /* QIE off: head back to 0 for the next case */
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 16);
+	vtd_test_wr(v, VTD_GCMD, 0, 4); /* QIE off: head back to 0 for the next case */
 }
 
 Test(vtd_qi, reserved_fields_and_granularities)
@@ -328,14 +310,14 @@ Test(vtd_qi, every_linux_descriptor_accepted)
 	put_desc(11, VTD_DESC_IEC, 0);
 	put_desc(12, VTD_DESC_WAIT | (1u << 4), 0); /* IF only */
 	put_wait(13, 0);
-	reg_write(VTD_IECTL, 0, 4);
-	reg_write(VTD_IEDATA, 0x55, 4);
-	reg_write(VTD_IEADDR, 0xfee01000, 4);
+	vtd_test_wr(v, VTD_IECTL, 0, 4);
+	vtd_test_wr(v, VTD_IEDATA, 0x55, 4);
+	vtd_test_wr(v, VTD_IEADDR, 0xfee01000, 4);
 	ring(14);
-	cr_assert_eq(reg_read(VTD_FSTS, 4), 0);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 14 * 16);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 14 * 16);
 	cr_assert_eq(status(0), 2);
-	cr_assert(reg_read(VTD_ICS, 4) & VTD_ICS_IWC);
+	cr_assert(vtd_test_rd(v, VTD_ICS, 4) & VTD_ICS_IWC);
 	cr_assert_eq(fk.msi_data, 0x55);
 	/* 5 IOTLB-type descriptors forwarded (global, DSI, PSI, PASID-DSI, PASID-PSI), 1 call. */
 	cr_assert_eq(fk.calls, 1);
@@ -351,7 +333,7 @@ Test(vtd_qi, wrap_around)
 	for (unsigned int i = 0; i < 250; i++)
 		put_wait(i, 100);
 	ring(250);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 250 * 16);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 250 * 16);
 	fk.calls = 0;
 	for (unsigned int i = 0; i < 11; i++)
 		put_psi((250 + i) % 256, 3, (uint64_t)(i + 1) << 12);
@@ -362,7 +344,7 @@ Test(vtd_qi, wrap_around)
 	for (unsigned int i = 0; i < 11; i++)
 		cr_assert_eq(fk.addrs[i], (uint64_t)(i + 1) << 12);
 	cr_assert_eq(status(1), 2);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 6 * 16);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 6 * 16);
 }
 
 static void rewrite_queue(void)
@@ -386,29 +368,29 @@ Test(vtd_qi, guest_rewrites_queue_during_drain)
 	cr_assert_eq(status(0), 2);
 	cr_assert_eq(status(1), 2);
 	cr_assert_eq(status(7), 0);
-	cr_assert_eq(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE, 0);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 4 * 16);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE, 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 4 * 16);
 }
 
 Test(vtd_qi, bad_tail_and_fetch_errors)
 {
 	enable_queue(0);
 	/* A queue outside RAM: fetch error at the head. */
-	reg_write(VTD_GCMD, 0, 4);
-	reg_write(VTD_IQA, 0x7ffff000ULL, 8);
-	reg_write(VTD_GCMD, VTD_GCMD_QIE, 4);
+	vtd_test_wr(v, VTD_GCMD, 0, 4);
+	vtd_test_wr(v, VTD_IQA, 0x7ffff000ULL, 8);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE, 4);
 	ring(3);
-	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE);
-	cr_assert_eq(reg_read(VTD_IQER, 8) & 0xf, VTD_IQEI_FETCH);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 0);
-	reg_write(VTD_FSTS, VTD_FSTS_IQE, 4);
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQER, 8) & 0xf, VTD_IQEI_FETCH);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 0);
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_IQE, 4);
 	/* 256-bit descriptors on a unit without scalable mode: invalid width. */
-	reg_write(VTD_GCMD, 0, 4);
-	reg_write(VTD_IQA, QBASE | (1u << 11), 8);
-	reg_write(VTD_GCMD, VTD_GCMD_QIE, 4);
-	reg_write(VTD_IQT, 0x40, 4);
+	vtd_test_wr(v, VTD_GCMD, 0, 4);
+	vtd_test_wr(v, VTD_IQA, QBASE | (1u << 11), 8);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE, 4);
+	vtd_test_wr(v, VTD_IQT, 0x40, 4);
 	viommu_queue_drain(&v->q);
-	cr_assert_eq(reg_read(VTD_IQER, 8) & 0xf, VTD_IQEI_WIDTH);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQER, 8) & 0xf, VTD_IQEI_WIDTH);
 	cr_assert_eq(fk.calls, 0);
 }
 
@@ -417,10 +399,10 @@ Test(vtd_qi, qie_disable_resets_head_and_stops)
 	enable_queue(0);
 	put_wait(0, 0);
 	ring(1);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 16);
-	reg_write(VTD_GCMD, 0, 4);
-	cr_assert_eq(reg_read(VTD_GSTS, 4) & VTD_GCMD_QIE, 0);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 16);
+	vtd_test_wr(v, VTD_GCMD, 0, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_QIE, 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 0);
 	put_wait(0, 1);
 	ring(1); /* queue disabled: nothing happens */
 	cr_assert_eq(status(1), 0);
@@ -432,7 +414,7 @@ Test(vtd_qi, thread_drains_on_doorbell)
 	enable_queue(0);
 	put_psi(0, 5, 0x1000);
 	put_wait(1, 0);
-	reg_write(VTD_IQT, 2 << 4, 4);
+	vtd_test_wr(v, VTD_IQT, 2 << 4, 4);
 	for (int i = 0; i < 2000 && __atomic_load_n((volatile uint32_t *)&fk.calls, __ATOMIC_ACQUIRE) == 0; i++)
 		usleep(1000);
 	for (int i = 0; i < 2000 && status(0) != 2; i++)

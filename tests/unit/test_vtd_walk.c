@@ -11,8 +11,11 @@
 
 #include "acpi/acpi.h"
 #include "iommu/vtd/vtd_priv.h"
+#include "tests/unit/test_vtd_util.h"
 #include "vmm/guest_mem.h"
 #include "vmm/util.h"
+
+char *test_acpi_iasl(const uint8_t *table, size_t len); /* test_acpi.c */
 
 #define HOLE 0xc0000000ull
 #define ROOT 0x1000ull
@@ -47,32 +50,10 @@ static uint64_t r64(uint64_t gpa)
 	return val;
 }
 
-static void reg_write(uint64_t off, uint64_t val, uint32_t size)
-{
-	uint8_t b[8];
-
-	put_le64(b, val);
-	vtd_mmio_write(v, off, b, size);
-}
-
-static uint64_t reg_read(uint64_t off, uint32_t size)
-{
-	uint8_t b[8] = { 0 };
-
-	vtd_mmio_read(v, off, b, size);
-	return size == 8 ? get_le64(b) : get_le32(b);
-}
-
 static void unit(bool scalable, unsigned int aw, enum vtd_mode mode)
 {
-	struct vtd_params p = { .scalable = scalable, .aw = aw, .mode = mode };
-
-	if (v) {
-		vtd_uninit(v);
-		free(v);
-	}
-	v = calloc(1, sizeof(*v));
-	cr_assert_eq(vtd_init(v, &mem, &p, msi, NULL), 0);
+	vtd_test_free(v);
+	v = vtd_test_new(&mem, scalable, aw, mode, msi);
 }
 
 static void setup(void)
@@ -86,8 +67,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	vtd_uninit(v);
-	free(v);
+	vtd_test_free(v);
 	guest_mem_destroy(&mem);
 }
 
@@ -338,29 +318,29 @@ static void enable_translation(bool scalable)
 
 	cr_assert_geq(i, 0);
 	vtd_dma_init(v, &v->devs[i], &dma);
-	reg_write(VTD_RTADDR, ROOT | (scalable ? 1u << 10 : 0), 8);
-	reg_write(VTD_GCMD, VTD_GCMD_SRTP, 4);
-	cr_assert(reg_read(VTD_GSTS, 4) & VTD_GCMD_SRTP);
-	reg_write(VTD_GCMD, VTD_GCMD_TE, 4);
-	cr_assert(reg_read(VTD_GSTS, 4) & VTD_GCMD_TE);
+	vtd_test_wr(v, VTD_RTADDR, ROOT | (scalable ? 1u << 10 : 0), 8);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_SRTP, 4);
+	cr_assert(vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_SRTP);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_TE, 4);
+	cr_assert(vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_TE);
 }
 
 static void submit(uint64_t qw0, uint64_t qw1)
 {
 	uint8_t d[32] = { 0 };
-	uint64_t tail = reg_read(VTD_IQT, 8), size = 16;
+	uint64_t tail = vtd_test_rd(v, VTD_IQT, 8), size = 16;
 
-	if (!(reg_read(VTD_GSTS, 4) & VTD_GCMD_QIE)) {
-		reg_write(VTD_IQA, QBASE, 8);
-		reg_write(VTD_GCMD, VTD_GCMD_QIE | (reg_read(VTD_GSTS, 4) & VTD_GCMD_TE), 4);
+	if (!(vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_QIE)) {
+		vtd_test_wr(v, VTD_IQA, QBASE, 8);
+		vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE | (vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_TE), 4);
 		tail = 0;
 	}
 	put_le64(d, qw0);
 	put_le64(d + 8, qw1);
 	cr_assert_eq(guest_mem_write(&mem, QBASE + tail, d, size), 0);
-	reg_write(VTD_IQT, (tail + size) % 4096, 4);
+	vtd_test_wr(v, VTD_IQT, (tail + size) % 4096, 4);
 	viommu_queue_drain(&v->q);
-	cr_assert_eq(reg_read(VTD_FSTS, 4) & VTD_FSTS_IQE, 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE, 0);
 }
 
 TestSuite(vtd_dma, .init = setup, .fini = teardown);
@@ -405,14 +385,14 @@ Test(vtd_dma, write_to_read_only_faults_and_is_recorded)
 
 	map(pt, 4, 0x10000, 0x400000, 1, false, false);
 	enable_translation(false);
-	reg_write(VTD_FECTL, 0, 4);
+	vtd_test_wr(v, VTD_FECTL, 0, 4);
 	cr_assert_eq(dma_read(&dma, 0x10000, &val, 4), 0);
 	cr_assert_eq(dma_write(&dma, 0x10000, &val, 4), -EPERM);
-	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_PPF);
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_PPF);
 	cr_assert_eq(msis, 1);
-	cr_assert_eq(reg_read(VTD_FRCD, 8), 0x10000);
+	cr_assert_eq(vtd_test_rd(v, VTD_FRCD, 8), 0x10000);
 	{
-		uint64_t hi = reg_read(VTD_FRCD + 8, 8);
+		uint64_t hi = vtd_test_rd(v, VTD_FRCD + 8, 8);
 
 		cr_assert_eq(hi & 0xffff, SID);
 		cr_assert_eq((hi >> 32) & 0xff, VTD_FR_WRITE);
@@ -421,16 +401,16 @@ Test(vtd_dma, write_to_read_only_faults_and_is_recorded)
 	}
 	/* A second fault while the record is full: overflow, no new interrupt. */
 	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
-	cr_assert(reg_read(VTD_FSTS, 4) & VTD_FSTS_PFO);
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_PFO);
 	cr_assert_eq(msis, 1);
-	cr_assert_eq((reg_read(VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_WRITE);
+	cr_assert_eq((vtd_test_rd(v, VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_WRITE);
 	/* Linux: clear F, then PFO|PPF in FSTS. */
-	reg_write(VTD_FRCD + 12, 1u << 31, 4);
-	reg_write(VTD_FSTS, VTD_FSTS_PFO | VTD_FSTS_PPF, 4);
-	cr_assert_eq(reg_read(VTD_FSTS, 4), 0);
+	vtd_test_wr(v, VTD_FRCD + 12, 1u << 31, 4);
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_PFO | VTD_FSTS_PPF, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), 0);
 	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
 	cr_assert_eq(msis, 2);
-	cr_assert_eq((reg_read(VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_READ);
+	cr_assert_eq((vtd_test_rd(v, VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_READ);
 	cr_assert_eq(v->faults, 3);
 }
 
@@ -442,10 +422,10 @@ Test(vtd_dma, masked_fault_event_is_delivered_on_unmask)
 	enable_translation(false);
 	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
 	cr_assert_eq(msis, 0);
-	cr_assert(reg_read(VTD_FECTL, 4) & VTD_FECTL_IP);
-	reg_write(VTD_FECTL, 0, 4);
+	cr_assert(vtd_test_rd(v, VTD_FECTL, 4) & VTD_FECTL_IP);
+	vtd_test_wr(v, VTD_FECTL, 0, 4);
 	cr_assert_eq(msis, 1);
-	cr_assert_eq(reg_read(VTD_FECTL, 4) & VTD_FECTL_IP, 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_FECTL, 4) & VTD_FECTL_IP, 0);
 }
 
 Test(vtd_dma, fpd_suppresses_qualified_faults)
@@ -456,8 +436,31 @@ Test(vtd_dma, fpd_suppresses_qualified_faults)
 	w64(CTX + SID * 16, r64(CTX + SID * 16) | 2);
 	enable_translation(false);
 	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
-	cr_assert_eq(reg_read(VTD_FSTS, 4), 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), 0);
 	cr_assert_eq(v->faults, 1);
+}
+
+/*
+ * A root-entry fault happens before any context entry (and its FPD) is read: it is always
+ * recorded. The FPD of an earlier walk, or whatever the stack held, must not suppress it.
+ */
+Test(vtd_dma, root_fault_after_fpd_context_is_recorded)
+{
+	uint32_t val;
+
+	legacy_ctx(2, 0, 7);
+	w64(CTX + SID * 16, r64(CTX + SID * 16) | 2); /* FPD */
+	enable_translation(false);
+	vtd_test_wr(v, VTD_FECTL, 0, 4);
+	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), 0, "qualified fault suppressed by FPD");
+	w64(ROOT, 0);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_SRTP | VTD_GCMD_TE, 4); /* re-latch: context cache dropped */
+	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_PPF);
+	cr_assert_eq((vtd_test_rd(v, VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_ROOT_NP);
+	cr_assert_eq(msis, 1);
+	cr_assert_eq(v->faults, 2);
 }
 
 Test(vtd_dma, iotlb_cached_until_exact_invalidation)
@@ -510,7 +513,7 @@ Test(vtd_dma, scalable_first_stage_dma)
 	cr_assert_eq(dma_read(&dma, 0x10000, &got, 4), 0);
 	cr_assert_eq(got, a);
 	cr_assert_eq(dma_write(&dma, 0x10000, &got, 4), -EPERM);
-	cr_assert_eq((reg_read(VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_FS_WRITE);
+	cr_assert_eq((vtd_test_rd(v, VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_FS_WRITE);
 	/* PASID-based page invalidation drops the translation. */
 	map(pml4, 4, 0x10000, 0x500000, 1, false, true);
 	submit(VTD_DESC_PIOTLB | (3u << 4) | (9ULL << 16), 0x10000);
@@ -520,51 +523,172 @@ Test(vtd_dma, scalable_first_stage_dma)
 	cr_assert_eq(got, 0);
 }
 
+/*
+ * Emulated devices never send PASID-tagged requests: a fault of a request translated through
+ * RID_PASID is recorded without PASID (PP = 0), whatever RID_PASID the context names.
+ */
+Test(vtd_dma, scalable_fault_of_request_without_pasid_has_pp_clear)
+{
+	uint64_t pml4 = new_table();
+	uint32_t got;
+
+	unit(true, 48, VTD_MODE_EMULATED);
+	sm_ctx(1, pml4, 2, 9);
+	/* RID_PASID 5: PASID-table entry 5 (directory entry 0 still) gets the first stage. */
+	w64(CTX + (SID & 0x7f) * 32 + 8, 5);
+	for (unsigned int q = 0; q < 3; q++)
+		w64(PTAB + 5 * 64 + q * 8, r64(PTAB + q * 8));
+	v->caps.scalable = false;
+	enable_translation(true);
+	vtd_test_wr(v, VTD_FECTL, 0, 4);
+	cr_assert_eq(dma_read(&dma, 0x10000, &got, 4), -EFAULT);
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_PPF);
+	cr_assert_eq((vtd_test_rd(v, VTD_FRCD + 8, 8) >> 31) & 1, 0, "PP");
+	cr_assert_eq((vtd_test_rd(v, VTD_FRCD + 8, 8) >> 40) & 0xfffff, 0, "PASID");
+	cr_assert_eq(msis, 1);
+}
+
+/* ---- vtd-error reports (the API's `vtd-error` event) ---- */
+
+static struct viommu_error errs[64];
+static unsigned int nerrs;
+static uint64_t fake_now;
+
+static void on_error(void *opaque, const struct viommu_error *e)
+{
+	cr_assert_eq(opaque, &errs);
+	if (nerrs < 64)
+		errs[nerrs] = *e;
+	nerrs++;
+}
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static void watch_errors(void)
+{
+	nerrs = 0;
+	fake_now = 5000000000ULL;
+	v->on_error = on_error;
+	v->on_error_opaque = &errs;
+	v->now_ns = fake_clock;
+}
+
+Test(vtd_dma, faults_are_reported_rate_limited)
+{
+	uint64_t pt = legacy_ctx(2, 0, 7);
+	uint32_t val = 0;
+
+	map(pt, 4, 0x10000, 0x400000, 1, false, false);
+	enable_translation(false);
+	watch_errors();
+	cr_assert_eq(dma_write(&dma, 0x10010, &val, 4), -EPERM);
+	cr_assert_eq(nerrs, 1);
+	cr_assert_eq(errs[0].kind, VIOMMU_ERROR_DMA_FAULT);
+	cr_assert_eq(errs[0].addr, 0x10000);
+	cr_assert_eq(errs[0].sid, SID);
+	cr_assert(errs[0].write);
+	cr_assert_eq(errs[0].code, VTD_FR_WRITE);
+	cr_assert_eq(errs[0].suppressed, 0);
+	/* A burst in the same second: VIOMMU_ERROR_EVENTS_PER_SEC reported, the rest counted. */
+	for (unsigned int i = 0; i < 30; i++)
+		cr_assert_eq(dma_read(&dma, 0x200000 + i * 4096ULL, &val, 4), -EFAULT);
+	cr_assert_eq(nerrs, VIOMMU_ERROR_EVENTS_PER_SEC);
+	cr_assert_eq(errs[1].addr, 0x200000);
+	cr_assert_not(errs[1].write);
+	cr_assert_eq(v->faults, 31, "every fault is still counted");
+	/* Next second: reported again, with the number dropped. */
+	fake_now += 1000000000ULL;
+	cr_assert_eq(dma_read(&dma, 0x300000, &val, 4), -EFAULT);
+	cr_assert_eq(nerrs, VIOMMU_ERROR_EVENTS_PER_SEC + 1);
+	cr_assert_eq(errs[VIOMMU_ERROR_EVENTS_PER_SEC].addr, 0x300000);
+	cr_assert_eq(errs[VIOMMU_ERROR_EVENTS_PER_SEC].suppressed,
+		     31 - VIOMMU_ERROR_EVENTS_PER_SEC);
+}
+
+Test(vtd_dma, fpd_suppressed_faults_are_not_reported)
+{
+	uint32_t val;
+
+	legacy_ctx(2, 0, 7);
+	w64(CTX + SID * 16, r64(CTX + SID * 16) | 2);
+	enable_translation(false);
+	watch_errors();
+	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
+	cr_assert_eq(nerrs, 0);
+}
+
+Test(vtd_dma, iqe_is_reported_with_its_index)
+{
+	uint8_t d[16] = { 0 };
+
+	watch_errors();
+	submit(VTD_DESC_IOTLB | (1u << 4), 0); /* global IOTLB: fine, slot 0 */
+	cr_assert_eq(nerrs, 0);
+	put_le64(d, 0x0f); /* unknown type 15, slot 1 */
+	cr_assert_eq(guest_mem_write(&mem, QBASE + 16, d, 16), 0);
+	vtd_test_wr(v, VTD_IQT, 32, 4);
+	viommu_queue_drain(&v->q);
+	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_IQE);
+	cr_assert_eq(nerrs, 1);
+	cr_assert_eq(errs[0].kind, VIOMMU_ERROR_IQE);
+	cr_assert_eq(errs[0].index, 1);
+	cr_assert_eq(errs[0].code, VTD_IQEI_TYPE);
+	/* A bad tail (beyond the queue) is an IQE at IQH too. */
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_IQE, 4);
+	vtd_test_wr(v, VTD_IQT, 0x7fff0, 4);
+	viommu_queue_drain(&v->q);
+	cr_assert_eq(nerrs, 2);
+	cr_assert_eq(errs[1].code, VTD_IQEI_TAIL);
+}
+
 /* ---- registers ---- */
 
 TestSuite(vtd_regs, .init = setup, .fini = teardown);
 
 Test(vtd_regs, identification_and_caps)
 {
-	cr_assert_eq(reg_read(VTD_VER, 4), 0x10);
-	cr_assert_eq(reg_read(VTD_CAP, 8), 0x0012008c222f0606ULL);
-	cr_assert_eq(reg_read(VTD_CAP, 8) & 0x80, 0, "CM=0 emulated");
-	cr_assert_eq(reg_read(VTD_CAP + 4, 4), 0x0012008cu);
-	cr_assert_eq(reg_read(VTD_ECAP, 8), 0xf42);
+	cr_assert_eq(vtd_test_rd(v, VTD_VER, 4), 0x10);
+	cr_assert_eq(vtd_test_rd(v, VTD_CAP, 8), 0x0012008c222f0606ULL);
+	cr_assert_eq(vtd_test_rd(v, VTD_CAP, 8) & 0x80, 0, "CM=0 emulated");
+	cr_assert_eq(vtd_test_rd(v, VTD_CAP + 4, 4), 0x0012008cu);
+	cr_assert_eq(vtd_test_rd(v, VTD_ECAP, 8), 0xf42);
 	unit(false, 39, VTD_MODE_SHADOW);
-	cr_assert(reg_read(VTD_CAP, 8) & 0x80, "CM=1 shadow");
-	cr_assert_eq((reg_read(VTD_CAP, 8) >> 8) & 0x1f, 0x2);
-	cr_assert_eq((reg_read(VTD_CAP, 8) >> 16) & 0x3f, 38);
+	cr_assert(vtd_test_rd(v, VTD_CAP, 8) & 0x80, "CM=1 shadow");
+	cr_assert_eq((vtd_test_rd(v, VTD_CAP, 8) >> 8) & 0x1f, 0x2);
+	cr_assert_eq((vtd_test_rd(v, VTD_CAP, 8) >> 16) & 0x3f, 38);
 	unit(true, 48, VTD_MODE_NESTED);
-	cr_assert(reg_read(VTD_CAP, 8) & 0x80);
-	cr_assert_eq(reg_read(VTD_ECAP, 8), 0x0000c80000000f42ULL);
+	cr_assert(vtd_test_rd(v, VTD_CAP, 8) & 0x80);
+	cr_assert_eq(vtd_test_rd(v, VTD_ECAP, 8), 0x0000c80000000f42ULL);
 	/* Fault recording and IOTLB registers where CAP.FRO / ECAP.IRO say. */
-	cr_assert_eq(((reg_read(VTD_CAP, 8) >> 24) & 0x3ff) * 16, VTD_FRCD);
-	cr_assert_eq(((reg_read(VTD_ECAP, 8) >> 8) & 0x3ff) * 16 + 8, VTD_IOTLB);
+	cr_assert_eq(((vtd_test_rd(v, VTD_CAP, 8) >> 24) & 0x3ff) * 16, VTD_FRCD);
+	cr_assert_eq(((vtd_test_rd(v, VTD_ECAP, 8) >> 8) & 0x3ff) * 16 + 8, VTD_IOTLB);
 }
 
 Test(vtd_regs, gcmd_one_shot_and_persistent)
 {
-	reg_write(VTD_RTADDR, 0x5000, 4);
-	reg_write(VTD_RTADDR + 4, 0x1, 4);
-	cr_assert_eq(reg_read(VTD_RTADDR, 8), 0x100005000ULL);
-	reg_write(VTD_GCMD, VTD_GCMD_SRTP, 4);
+	vtd_test_wr(v, VTD_RTADDR, 0x5000, 4);
+	vtd_test_wr(v, VTD_RTADDR + 4, 0x1, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_RTADDR, 8), 0x100005000ULL);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_SRTP, 4);
 	cr_assert_eq(v->rtaddr_latched, 0x100005000ULL);
-	cr_assert_eq(reg_read(VTD_GSTS, 4), VTD_GCMD_SRTP);
-	cr_assert_eq(reg_read(VTD_GCMD, 4), 0, "GCMD reads 0");
+	cr_assert_eq(vtd_test_rd(v, VTD_GSTS, 4), VTD_GCMD_SRTP);
+	cr_assert_eq(vtd_test_rd(v, VTD_GCMD, 4), 0, "GCMD reads 0");
 	/* SRTP again (GSTS | SRTP, as kvm-unit-tests writes) re-latches. */
-	reg_write(VTD_RTADDR, 0x6000, 8);
-	reg_write(VTD_GCMD, reg_read(VTD_GSTS, 4) | VTD_GCMD_SRTP, 4);
+	vtd_test_wr(v, VTD_RTADDR, 0x6000, 8);
+	vtd_test_wr(v, VTD_GCMD, vtd_test_rd(v, VTD_GSTS, 4) | VTD_GCMD_SRTP, 4);
 	cr_assert_eq(v->rtaddr_latched, 0x6000);
-	reg_write(VTD_GCMD, VTD_GCMD_QIE, 4);
-	cr_assert_eq(reg_read(VTD_GSTS, 4), VTD_GCMD_SRTP | VTD_GCMD_QIE);
-	reg_write(VTD_GCMD, VTD_GCMD_QIE | VTD_GCMD_TE, 4);
-	cr_assert_eq(reg_read(VTD_GSTS, 4), VTD_GCMD_SRTP | VTD_GCMD_QIE | VTD_GCMD_TE);
-	reg_write(VTD_GCMD, VTD_GCMD_TE, 4);
-	cr_assert_eq(reg_read(VTD_GSTS, 4), VTD_GCMD_SRTP | VTD_GCMD_TE);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_GSTS, 4), VTD_GCMD_SRTP | VTD_GCMD_QIE);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE | VTD_GCMD_TE, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_GSTS, 4), VTD_GCMD_SRTP | VTD_GCMD_QIE | VTD_GCMD_TE);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_TE, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_GSTS, 4), VTD_GCMD_SRTP | VTD_GCMD_TE);
 	/* Scalable TTM is latched only where SMTS is offered. */
-	reg_write(VTD_RTADDR, 0x6000 | (1u << 10), 8);
-	reg_write(VTD_GCMD, VTD_GCMD_SRTP, 4);
+	vtd_test_wr(v, VTD_RTADDR, 0x6000 | (1u << 10), 8);
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_SRTP, 4);
 	cr_assert(!v->caps.scalable);
 }
 
@@ -573,45 +697,45 @@ Test(vtd_regs, w1c_ro_and_odd_accesses)
 	uint8_t b[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 	v->fsts = VTD_FSTS_PPF | VTD_FSTS_IQE | VTD_FSTS_PFO;
-	reg_write(VTD_FSTS, VTD_FSTS_PPF, 4);
-	cr_assert_eq(reg_read(VTD_FSTS, 4), VTD_FSTS_PPF | VTD_FSTS_IQE | VTD_FSTS_PFO,
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_PPF, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), VTD_FSTS_PPF | VTD_FSTS_IQE | VTD_FSTS_PFO,
 		     "PPF is read-only");
-	reg_write(VTD_FSTS, VTD_FSTS_IQE, 4);
-	cr_assert_eq(reg_read(VTD_FSTS, 4), VTD_FSTS_PPF | VTD_FSTS_PFO);
+	vtd_test_wr(v, VTD_FSTS, VTD_FSTS_IQE, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), VTD_FSTS_PPF | VTD_FSTS_PFO);
 	/* Read-only registers ignore writes. */
-	reg_write(VTD_CAP, 0, 8);
-	reg_write(VTD_IQH, 0x100, 8);
-	cr_assert_eq(reg_read(VTD_CAP, 8), 0x0012008c222f0606ULL);
-	cr_assert_eq(reg_read(VTD_IQH, 8), 0);
+	vtd_test_wr(v, VTD_CAP, 0, 8);
+	vtd_test_wr(v, VTD_IQH, 0x100, 8);
+	cr_assert_eq(vtd_test_rd(v, VTD_CAP, 8), 0x0012008c222f0606ULL);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQH, 8), 0);
 	/* 1- and 2-byte or unaligned accesses: dropped / all-ones. */
 	vtd_mmio_write(v, VTD_RTADDR, b, 2);
 	vtd_mmio_write(v, VTD_RTADDR + 2, b, 4);
-	cr_assert_eq(reg_read(VTD_RTADDR, 8), 0);
+	cr_assert_eq(vtd_test_rd(v, VTD_RTADDR, 8), 0);
 	memset(b, 0, sizeof(b));
 	vtd_mmio_read(v, VTD_CAP + 2, b, 4);
 	cr_assert_eq(get_le32(b), 0xffffffffu);
 	/* Unimplemented offsets read 0. */
-	cr_assert_eq(reg_read(0x800, 8), 0);
+	cr_assert_eq(vtd_test_rd(v, 0x800, 8), 0);
 	/* IQA keeps DW, QS and the base; IQT only bits 18:4. */
-	reg_write(VTD_IQA, 0xffffffffffffffffULL, 8);
-	cr_assert_eq(reg_read(VTD_IQA, 8), 0xfffffffffffff807ULL);
-	reg_write(VTD_IQT, 0xffffffff, 4);
-	cr_assert_eq(reg_read(VTD_IQT, 8), 0x7fff0);
+	vtd_test_wr(v, VTD_IQA, 0xffffffffffffffffULL, 8);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQA, 8), 0xfffffffffffff807ULL);
+	vtd_test_wr(v, VTD_IQT, 0xffffffff, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_IQT, 8), 0x7fff0);
 	/* FECTL: only IM is writable; FEADDR low bits are zero. */
-	reg_write(VTD_FECTL, 0x7fffffff, 4);
-	cr_assert_eq(reg_read(VTD_FECTL, 4), 0);
-	reg_write(VTD_FEADDR, 0xfee00003, 4);
-	cr_assert_eq(reg_read(VTD_FEADDR, 4), 0xfee00000);
+	vtd_test_wr(v, VTD_FECTL, 0x7fffffff, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_FECTL, 4), 0);
+	vtd_test_wr(v, VTD_FEADDR, 0xfee00003, 4);
+	cr_assert_eq(vtd_test_rd(v, VTD_FEADDR, 4), 0xfee00000);
 }
 
 Test(vtd_regs, register_invalidation_without_qi)
 {
-	reg_write(VTD_CCMD, (1ULL << 63) | (1ULL << 61), 8);
-	cr_assert_eq(reg_read(VTD_CCMD, 8) >> 63, 0);
-	cr_assert_eq((reg_read(VTD_CCMD, 8) >> 59) & 3, 1, "CAIG = global");
-	reg_write(VTD_IOTLB, (1ULL << 63) | (1ULL << 60), 8);
-	cr_assert_eq(reg_read(VTD_IOTLB, 8) >> 63, 0);
-	cr_assert_eq((reg_read(VTD_IOTLB, 8) >> 57) & 3, 1, "IAIG = global");
+	vtd_test_wr(v, VTD_CCMD, (1ULL << 63) | (1ULL << 61), 8);
+	cr_assert_eq(vtd_test_rd(v, VTD_CCMD, 8) >> 63, 0);
+	cr_assert_eq((vtd_test_rd(v, VTD_CCMD, 8) >> 59) & 3, 1, "CAIG = global");
+	vtd_test_wr(v, VTD_IOTLB, (1ULL << 63) | (1ULL << 60), 8);
+	cr_assert_eq(vtd_test_rd(v, VTD_IOTLB, 8) >> 63, 0);
+	cr_assert_eq((vtd_test_rd(v, VTD_IOTLB, 8) >> 57) & 3, 1, "IAIG = global");
 }
 
 /* ---- DMAR ---- */
@@ -646,4 +770,40 @@ Test(vtd_regs, dmar_table)
 	cr_assert_eq(acpi_build_dmar(&c, buf, 60), -ENOSPC);
 	c.base = 0xfed90001;
 	cr_assert_eq(acpi_build_dmar(&c, buf, sizeof(buf)), -EINVAL);
+}
+
+/* The DMAR as ACPICA reads it: no errors or warnings, and the fields the guest relies on. */
+Test(vtd_regs, dmar_table_iasl_clean)
+{
+	uint16_t sids[] = { 0x08, 0x10, 0x0119 };
+	struct acpi_dmar_cfg c = { .base = 0xfed90000, .haw = 48, .sids = sids, .nsids = 3 };
+	static const char *const want[] = {
+		"Signature : \"DMAR\"",
+		"Host Address Width : 2F",
+		"Subtable Type : 0000 [Hardware Unit Definition]",
+		"Flags : 00",
+		"Register Base Address : 00000000FED90000",
+		"Device Scope Type : 01 [PCI Endpoint Device]",
+		"PCI Bus Number : 00",
+		"PCI Path : 01,00",
+		"PCI Path : 02,00",
+		"PCI Bus Number : 01",
+		"PCI Path : 03,01",
+	};
+	uint8_t buf[256];
+	int len = acpi_build_dmar(&c, buf, sizeof(buf));
+	char *dsl;
+
+	cr_assert_gt(len, 0);
+	dsl = test_acpi_iasl(buf, (size_t)len);
+	/* iasl aligns the colons with runs of spaces: squeeze them before matching. */
+	for (char *r = dsl, *w = dsl;; r++) {
+		if (*r == ' ' && w > dsl && w[-1] == ' ')
+			continue;
+		if (!(*w++ = *r))
+			break;
+	}
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert(strstr(dsl, want[i]), "no \"%s\" in\n%s", want[i], dsl);
+	free(dsl);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iommu/viommu.h"
 #include "vmm/api/internal.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
@@ -78,6 +79,40 @@ static json_t *device_json(const struct vm_device *d)
 	return o;
 }
 
+json_t *api_viommu_json(const char *type, const struct viommu_counters *c)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "type", type, "doorbells",
+			 (json_int_t)c->doorbells, "descriptors", (json_int_t)c->descriptors,
+			 "forwarded", (json_int_t)c->forwarded, "host_calls",
+			 (json_int_t)c->host_calls, "iqe", (json_int_t)c->iqe, "faults",
+			 (json_int_t)c->faults);
+}
+
+json_t *api_viommu_error_json(const struct viommu_error *e)
+{
+	char sid[16];
+
+	if (e->kind == VIOMMU_ERROR_IQE)
+		return json_pack("{s:s, s:I, s:i, s:I}", "kind", "iqe", "index",
+				 (json_int_t)e->index, "iqei", e->code, "suppressed",
+				 (json_int_t)e->suppressed);
+	snprintf(sid, sizeof(sid), "%02x:%02x.%u", e->sid >> 8, (e->sid >> 3) & 0x1f,
+		 e->sid & 7u);
+	return json_pack("{s:s, s:I, s:s, s:b, s:i, s:I}", "kind", "dma-fault", "address",
+			 (json_int_t)e->addr, "source_id", sid, "write", e->write, "reason",
+			 e->code, "suppressed", (json_int_t)e->suppressed);
+}
+
+static void add_viommu(const struct vm *vm, json_t *out)
+{
+	struct viommu_counters c;
+
+	if (!vm->viommu_counters)
+		return;
+	vm->viommu_counters(vm->viommu_opaque, &c);
+	json_object_set_new(out, "viommu", api_viommu_json(vm->viommu_type, &c));
+}
+
 static int be_info(void *opaque, json_t *out)
 {
 	struct api *api = opaque;
@@ -97,10 +132,7 @@ static int be_info(void *opaque, json_t *out)
 						     (json_int_t)vm->cfg->memory, "regions",
 						     regions));
 	json_object_set_new(out, "devices", devs);
-	/*
-	 * No "viommu" member until an emulated IOMMU exists (branch vtd): it
-	 * then adds its counters here and in be_metrics, see docs/api.md.
-	 */
+	add_viommu(vm, out);
 	return 0;
 fail:
 	json_decref(devs);
@@ -135,6 +167,7 @@ static int be_metrics(void *opaque, json_t *out)
 		}
 		json_array_append_new(devs, o);
 	}
+	add_viommu(vm, out);
 	return 0;
 }
 
@@ -156,8 +189,8 @@ static double ms_since(const struct timespec *t)
 	return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
-/* On a vCPU thread: never takes api->lock (see server.c). */
-static void api_vm_event(void *opaque, enum vm_event ev)
+/* On a vCPU, device or drain thread: never takes api->lock (see server.c). */
+static void api_vm_event(void *opaque, enum vm_event ev, const void *data)
 {
 	struct api *api = opaque;
 
@@ -172,6 +205,9 @@ static void api_vm_event(void *opaque, enum vm_event ev)
 		api_queue(api, 0, api_event("boot", d), ms);
 	} else if (ev == VM_EVENT_PANIC) {
 		api_queue(api, 0, api_event("panic", NULL), -1);
+	} else if (ev == VM_EVENT_VIOMMU_ERROR && data) {
+		/* Already rate-limited by the unit (VIOMMU_ERROR_EVENTS_PER_SEC). */
+		api_queue(api, 0, api_event("vtd-error", api_viommu_error_json(data)), -1);
 	}
 }
 

@@ -13,7 +13,15 @@
 #include "vmm/api/core.h"
 
 struct api_client;
-struct api_msg;
+
+/* A reply or event waiting for the API thread to send it (api_queue). */
+struct api_msg {
+	struct api_msg *next;
+	uint64_t serial; /* 0: every client */
+	char *line;
+	size_t len;
+	double boot_ms;	 /* a boot event: record it for `info` (< 0: not one) */
+};
 
 enum api_boot_req { API_BOOT_NONE, API_BOOT_REQUESTED, API_BOOT_KILLED };
 
@@ -41,6 +49,12 @@ struct api {
 };
 
 extern const struct api_backend api_vm_backend;
+
+struct viommu_counters;
+struct viommu_error;
+/* The `viommu` member of info/metrics, and a `vtd-error` event's data (new references). */
+json_t *api_viommu_json(const char *type, const struct viommu_counters *c);
+json_t *api_viommu_error_json(const struct viommu_error *e);
 
 /* Queues @obj (consumed) for client @serial (0: all); any thread. @boot_ms >= 0: a boot event. */
 void api_queue(struct api *api, uint64_t serial, json_t *obj, double boot_ms);

@@ -30,6 +30,7 @@
 #include "vmm/api/internal.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 
 #define READ_CHUNK (64u << 10)
 #define STOP_FLUSH_MS 500
@@ -46,13 +47,6 @@ struct api_client {
 	bool closing;	/* close once the output is flushed (or at once if it cannot be) */
 };
 
-struct api_msg {
-	struct api_msg *next;
-	uint64_t serial; /* 0: every client */
-	char *line;
-	size_t len;
-	double boot_ms;	 /* a boot event: record it for `info` (< 0: not one) */
-};
 
 static char tag_listen, tag_wake;
 
@@ -374,6 +368,8 @@ static void *api_thread(void *arg)
 	struct timespec deadline = { 0 };
 
 	pthread_setname_np(pthread_self(), "kite-api");
+	if (kite_seccomp_enter(KITE_THREAD_API))
+		return NULL; /* logged; clients then get no answers */
 	for (;;) {
 		struct epoll_event evs[16];
 		int timeout = -1, n;

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iommufd-conformance: drives kite's iommufd backend (iommu/iommufd.c) against the real kernel,
+ * iommufd-conformance: drives kite's iommufd backend (iommu/iommufd*.c) against the real kernel,
  * using the CONFIG_IOMMUFD_TEST mock IOMMU as the device. Runs inside the harness's L1 guest
- * (Linux 6.12 test kernel, no emulated VT-d: the 6.12 mock cannot bind while one is registered).
+ * (the 6.12 or 7.2 test kernel, no emulated VT-d: the mock cannot bind while one is registered).
+ * This file: IOAS, HW info, HWPTs, HWPT invalidation, replace; viommu.c: the vIOMMU objects.
  *
- *   iommufd-conformance            one "PASS name" / "FAIL name (detail)" line per check
- *   iommufd-conformance --bench    N single-entry invalidations vs one N-entry invalidation
+ *   iommufd-conformance [--expect-viommu present|absent]
+ *                                  one "PASS name" / "FAIL name (detail)" line per check; the
+ *                                  flag says what the vIOMMU probe must find (7.2: present,
+ *                                  6.12: absent); without it the probe is only reported
+ *   iommufd-conformance --bench [--viommu]
+ *                                  N single-entry invalidations vs one N-entry invalidation, to a
+ *                                  nested HWPT or (--viommu, 6.13+) to the mock vIOMMU
  *
  * Exit: 0 all checks passed, 1 a check failed, 2 no /dev/iommu or no mock (wrong kernel).
  */
@@ -16,24 +22,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "iommu/iommufd.h"
 #include "vmm/guest_mem.h"
 #include "vmm/log.h"
-
-#define NSLOTS MOCK_NESTED_DOMAIN_IOTLB_NUM
-#define DEF IOMMU_TEST_IOTLB_DEFAULT
-#define SEL_TYPE IOMMU_HWPT_INVALIDATE_DATA_SELFTEST
-
-struct conf {
-	struct host_iommu h;
-	unsigned int inval_calls; /* IOMMU_HWPT_INVALIDATE ioctls issued by the backend */
-	unsigned int passed, failed;
-	uint32_t ioas, stdev, hwpt0, dev, parent;
-};
 
 /* Forwards to ioctl(2), counting invalidations so "one call per batch" can be checked. */
 static int counting_ioctl(void *ctx, int fd, unsigned long request, void *arg)
@@ -47,14 +42,13 @@ static int counting_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
-static int test_cmd(struct conf *c, struct iommu_test_cmd *cmd)
+int test_cmd(struct conf *c, struct iommu_test_cmd *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	return ioctl(c->h.fd, IOMMU_TEST_CMD, cmd) < 0 ? -errno : 0;
 }
 
-__attribute__((format(printf, 4, 5))) static bool check(struct conf *c, const char *name, bool ok,
-							const char *fmt, ...)
+bool check(struct conf *c, const char *name, bool ok, const char *fmt, ...)
 {
 	char detail[256] = "";
 	va_list ap;
@@ -73,14 +67,12 @@ __attribute__((format(printf, 4, 5))) static bool check(struct conf *c, const ch
 	return ok;
 }
 
-static const char *err(int ret)
+const char *err(int ret)
 {
 	return ret ? strerror(-ret) : "success";
 }
 
-/* Compares the mock nested domain's iotlb[] with @want; names the first slot that differs. */
-static bool iotlb_is(struct conf *c, uint32_t hwpt, const uint32_t want[NSLOTS], char *why,
-		     size_t len)
+bool iotlb_is(struct conf *c, uint32_t hwpt, const uint32_t want[NSLOTS], char *why, size_t len)
 {
 	for (unsigned int i = 0; i < NSLOTS; i++) {
 		struct iommu_test_cmd cmd = {
@@ -103,16 +95,27 @@ static int nested_alloc(struct conf *c, uint32_t *id)
 	return host_iommu_hwpt_alloc_selftest(&c->h, c->dev, c->parent, DEF, id);
 }
 
+int mock_device(struct conf *c, uint32_t *stdev, uint32_t *hwpt, uint32_t *dev_id)
+{
+	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = c->ioas};
+	int ret = test_cmd(c, &cmd);
+
+	if (ret)
+		return ret;
+	*stdev = cmd.mock_domain.out_stdev_id;
+	*hwpt = cmd.mock_domain.out_hwpt_id;
+	*dev_id = cmd.mock_domain.out_idev_id;
+	return 0;
+}
+
 static int setup_mock(struct conf *c)
 {
-	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN};
 	int ret;
 
 	ret = host_iommu_ioas_alloc(&c->h, &c->ioas);
 	if (!check(c, "ioas_alloc", ret == 0, "%s", err(ret)))
 		return 1;
-	cmd.id = c->ioas;
-	ret = test_cmd(c, &cmd);
+	ret = mock_device(c, &c->stdev, &c->hwpt0, &c->dev);
 	if (ret == -ENOTTY) {
 		printf("FAIL mock_domain (IOMMU_TEST_CMD missing: kernel without "
 		       "CONFIG_IOMMUFD_TEST)\n");
@@ -121,9 +124,6 @@ static int setup_mock(struct conf *c)
 	if (!check(c, "mock_domain", ret == 0, "%s%s", err(ret),
 		   ret == -EINVAL ? "; is a VT-d/AMD-Vi unit registered? boot without one" : ""))
 		return 1;
-	c->stdev = cmd.mock_domain.out_stdev_id;
-	c->hwpt0 = cmd.mock_domain.out_hwpt_id;
-	c->dev = cmd.mock_domain.out_idev_id;
 	return 0;
 }
 
@@ -390,41 +390,26 @@ out:
 	host_iommu_destroy(&c->h, hwpt);
 }
 
-static void check_attach_and_viommu(struct conf *c)
+static void check_attach(struct conf *c)
 {
 	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = c->stdev};
-	struct utsname u;
-	uint32_t hwpt = 0, id = 0;
-	bool is_612;
-	int ret, probe;
+	uint32_t hwpt = 0;
+	int ret;
 
-	if (c->parent && nested_alloc(c, &hwpt) == 0) {
-		cmd.mock_domain_replace.pt_id = hwpt;
-		ret = test_cmd(c, &cmd);
-		check(c, "replace_to_nested", ret == 0, "%s", err(ret));
-		ret = host_iommu_destroy(&c->h, hwpt);
-		check(c, "destroy_attached_nested_ebusy", ret == -EBUSY, "%s", err(ret));
-		cmd.mock_domain_replace.pt_id = c->ioas;
-		ret = test_cmd(c, &cmd);
-		check(c, "replace_back_to_ioas", ret == 0, "%s", err(ret));
-		ret = host_iommu_destroy(&c->h, hwpt);
-		check(c, "destroy_detached_nested", ret == 0, "%s", err(ret));
+	if (!c->parent || nested_alloc(c, &hwpt) != 0) {
+		check(c, "replace_to_nested", false, "no nest parent or nested HWPT");
+		return;
 	}
-
-	is_612 = uname(&u) == 0 && strncmp(u.release, "6.12.", 5) == 0;
-	probe = host_iommu_probe_viommu(&c->h);
-	if (is_612) {
-		ret = host_iommu_viommu_alloc(&c->h, c->dev, c->parent, IOMMU_VIOMMU_TYPE_SELFTEST,
-					      &id);
-		check(c, "viommu_absent_on_6_12",
-		      probe == HOST_IOMMU_FEATURE_ABSENT && ret == -ENOTTY &&
-			  host_iommu_vdevice_alloc(&c->h, 1, c->dev, 0x99, &id) == -ENOTTY,
-		      "probe %d, alloc %s", probe, err(ret));
-	} else {
-		check(c, "viommu_probe",
-		      probe == HOST_IOMMU_FEATURE_PRESENT || probe == HOST_IOMMU_FEATURE_ABSENT,
-		      "probe %d", probe);
-	}
+	cmd.mock_domain_replace.pt_id = hwpt;
+	ret = test_cmd(c, &cmd);
+	check(c, "replace_to_nested", ret == 0, "%s", err(ret));
+	ret = host_iommu_destroy(&c->h, hwpt);
+	check(c, "destroy_attached_nested_ebusy", ret == -EBUSY, "%s", err(ret));
+	cmd.mock_domain_replace.pt_id = c->ioas;
+	ret = test_cmd(c, &cmd);
+	check(c, "replace_back_to_ioas", ret == 0, "%s", err(ret));
+	ret = host_iommu_destroy(&c->h, hwpt);
+	check(c, "destroy_detached_nested", ret == 0, "%s", err(ret));
 }
 
 static uint64_t now_ns(void)
@@ -442,9 +427,14 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Where the benchmark's invalidations go: a nested HWPT, or a vIOMMU (7.2). */
+struct bench_target {
+	uint32_t id, type, entry_len;
+	const uint8_t *e; /* 512 entries */
+};
+
 /* One repetition: ns per entry over >= @min_entries entries, sent singly or as @n-entry batches. */
-static double bench_rep(struct conf *c, uint32_t hwpt,
-			const struct iommu_hwpt_invalidate_selftest *e, uint32_t n, bool batched,
+static double bench_rep(struct conf *c, const struct bench_target *t, uint32_t n, bool batched,
 			uint32_t min_entries, int *ret)
 {
 	uint32_t iters = min_entries / n ? min_entries / n : 1, handled;
@@ -452,13 +442,14 @@ static double bench_rep(struct conf *c, uint32_t hwpt,
 
 	for (uint32_t it = 0; it < iters && !*ret; it++) {
 		if (batched) {
-			*ret = host_iommu_invalidate(&c->h, hwpt, SEL_TYPE, e, n, sizeof(*e),
+			*ret = host_iommu_invalidate(&c->h, t->id, t->type, t->e, n, t->entry_len,
 						     &handled);
 			continue;
 		}
 		for (uint32_t i = 0; i < n && !*ret; i++)
-			*ret = host_iommu_invalidate(&c->h, hwpt, SEL_TYPE, &e[i], 1, sizeof(*e),
-						     &handled);
+			*ret = host_iommu_invalidate(&c->h, t->id, t->type,
+						     t->e + (size_t)i * t->entry_len, 1,
+						     t->entry_len, &handled);
 	}
 	return (double)(now_ns() - t0) / ((double)iters * n);
 }
@@ -469,27 +460,49 @@ static double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
+/*
+ * --bench: a nested mock HWPT's iotlb slots; --bench --viommu: the mock vIOMMU, entries naming
+ * the mock device by its virtual ID (needs a kernel with vIOMMU objects).
+ */
+static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries, bool viommu)
 {
 	static const uint32_t sizes[] = {1, 16, 64, 512};
-	struct iommu_hwpt_invalidate_selftest e[512];
-	uint32_t hwpt = 0;
+	static struct iommu_hwpt_invalidate_selftest he[512];
+	static struct iommu_viommu_invalidate_selftest ve[512];
+	struct bench_target t = {0};
+	uint32_t vdev = 0;
 	int ret;
 
 	ret = host_iommu_hwpt_alloc_paging(&c->h, c->dev, c->ioas, IOMMU_HWPT_ALLOC_NEST_PARENT,
 					   &c->parent);
-	if (!ret)
-		ret = nested_alloc(c, &hwpt);
+	if (!ret && !viommu) {
+		ret = nested_alloc(c, &t.id);
+		t.type = SEL_TYPE;
+		t.entry_len = sizeof(he[0]);
+		t.e = (const uint8_t *)he;
+		for (unsigned int i = 0; i < 512; i++)
+			he[i] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = i % NSLOTS};
+	} else if (!ret) {
+		ret = host_iommu_viommu_alloc(&c->h, c->dev, c->parent, IOMMU_VIOMMU_TYPE_SELFTEST,
+					      &t.id);
+		if (!ret)
+			ret = host_iommu_vdevice_alloc(&c->h, t.id, c->dev, 0x100, &vdev);
+		t.type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST;
+		t.entry_len = sizeof(ve[0]);
+		t.e = (const uint8_t *)ve;
+		for (unsigned int i = 0; i < 512; i++)
+			ve[i] = (struct iommu_viommu_invalidate_selftest){
+			    .vdev_id = 0x100, .cache_id = i % MOCK_DEV_CACHE_NUM};
+	}
 	if (ret) {
-		fprintf(stderr, "bench: HWPT setup failed: %s\n", err(ret));
+		fprintf(stderr, "bench: %s setup failed: %s\n", viommu ? "vIOMMU" : "HWPT",
+			err(ret));
 		return 1;
 	}
-	for (unsigned int i = 0; i < 512; i++)
-		e[i] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = i % NSLOTS};
 
-	printf(
-	    "iommufd HWPT_INVALIDATE on the selftest mock, median of %u reps, >= %u entries/rep\n",
-	    reps, min_entries);
+	printf("iommufd HWPT_INVALIDATE on the selftest mock's %s, median of %u reps, >= %u "
+	       "entries/rep\n",
+	       viommu ? "vIOMMU (entries by virtual ID)" : "nested HWPT", reps, min_entries);
 	printf("%6s  %20s  %20s  %8s\n", "N", "N ioctls (ns/entry)", "1 ioctl (ns/entry)", "ratio");
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		uint32_t n = sizes[i];
@@ -498,11 +511,11 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 		double one[64], many[64];
 
 		/* A warm-up pass keeps page faults and cold caches out of the numbers. */
-		bench_rep(c, hwpt, e, n, true, n, &ret);
+		bench_rep(c, &t, n, true, n, &ret);
 		/* Alternate the two modes so load changes on the host hit both alike. */
 		for (unsigned int r = 0; r < reps && !ret; r++) {
-			one[r] = bench_rep(c, hwpt, e, n, false, min_entries, &ret);
-			many[r] = bench_rep(c, hwpt, e, n, true, min_entries, &ret);
+			one[r] = bench_rep(c, &t, n, false, min_entries, &ret);
+			many[r] = bench_rep(c, &t, n, true, min_entries, &ret);
 		}
 		if (ret) {
 			fprintf(stderr, "bench: invalidate failed: %s\n", err(ret));
@@ -512,29 +525,40 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries)
 		batch = median(many, reps);
 		printf("%6u  %20.0f  %20.0f  %7.1fx\n", n, single, batch, single / batch);
 	}
-	host_iommu_destroy(&c->h, hwpt);
+	if (vdev)
+		host_iommu_destroy(&c->h, vdev);
+	host_iommu_destroy(&c->h, t.id);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct conf c = {0};
+	enum expect_viommu expect = EXPECT_VIOMMU_ANY;
 	unsigned int reps = 15;
 	uint32_t min_entries = 65536;
-	bool bench = false;
+	bool bench = false, bench_viommu = false;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bench"))
 			bench = true;
+		else if (!strcmp(argv[i], "--viommu"))
+			bench_viommu = true;
 		else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = (unsigned int)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--entries") && i + 1 < argc)
 			min_entries = (uint32_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--expect-viommu") && i + 1 < argc &&
+			 (!strcmp(argv[i + 1], "present") || !strcmp(argv[i + 1], "absent")))
+			expect = !strcmp(argv[++i], "present") ? EXPECT_VIOMMU_PRESENT
+							       : EXPECT_VIOMMU_ABSENT;
 		else if (!strcmp(argv[i], "-v"))
 			log_set_level(LOG_DEBUG);
 		else {
-			fprintf(stderr, "usage: %s [--bench [--reps N] [--entries N]] [-v]\n",
+			fprintf(stderr,
+				"usage: %s [--expect-viommu present|absent] [--bench [--viommu] "
+				"[--reps N] [--entries N]] [-v]\n",
 				argv[0]);
 			return 2;
 		}
@@ -557,7 +581,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (bench) {
-		ret = run_bench(&c, reps, min_entries);
+		ret = run_bench(&c, reps, min_entries, bench_viommu);
 		goto out;
 	}
 	/* Negative checks make the backend log errors on purpose; they go to stderr. */
@@ -566,7 +590,8 @@ int main(int argc, char **argv)
 	check_ioas(&c);
 	check_hw_info(&c);
 	check_invalidate(&c);
-	check_attach_and_viommu(&c);
+	check_attach(&c);
+	check_viommu(&c, expect);
 	printf("%u checks, %u failed\n", c.passed + c.failed, c.failed);
 	ret = c.failed ? 1 : 0;
 out:
