@@ -279,6 +279,13 @@ static void start_one(struct blk_aio *a, struct blk_aio_req *r)
 	else
 		io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data(sqe, r);
+	/*
+	 * Always through io_uring's workers: without IOSQE_ASYNC the kernel first tries the
+	 * request inline in io_uring_enter, and a file that is slow to answer (seen with a
+	 * FUSE-backed image: 240 ms pings during its 300 ms requests) then blocks the
+	 * device loop, and with it the network and the console.
+	 */
+	io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	a->prepared++;
 }
 
