@@ -108,10 +108,21 @@ else
 	done
 fi
 
+# A scenario headed "# known-bug: TEXT" reproduces an open bug: it is listed, not
+# run, unless KITE_KNOWN_BUGS=1 (make check must stay green while the bug is open; the
+# scenario stays so whoever fixes it has the reproducer). Never use it to hide a regression.
+ran=()
 for n in "${names[@]}"; do
+	kb=$(sed -n 's/^# known-bug: \(.*\)$/\1/p' "tests/harness/scenarios/${n%.sh}.sh" 2>/dev/null)
+	if [ -n "$kb" ] && [ "${KITE_KNOWN_BUGS:-0}" != 1 ]; then
+		echo "KNOWN-BUG ${n%.sh} (not run: $kb; KITE_KNOWN_BUGS=1 runs it)"
+		continue
+	fi
+	ran+=("$n")
 	tests/harness/run "${n%.sh}"
 	verdict $? "${n%.sh}"
 done
+names=("${ran[@]}")
 
 # A real L1 crash is retried by the runner and named in its log; say how many happened.
 if [ "${#names[@]}" -gt 0 ]; then
