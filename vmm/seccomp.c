@@ -30,9 +30,20 @@ EMBED(kite_seccomp_vcpu_txt, "configs/seccomp/vcpu.txt");
 EMBED(kite_seccomp_devloop_txt, "configs/seccomp/devloop.txt");
 EMBED(kite_seccomp_viommu_txt, "configs/seccomp/viommu.txt");
 EMBED(kite_seccomp_api_txt, "configs/seccomp/api.txt");
+EMBED(kite_seccomp_sanitizer_txt, "configs/seccomp/sanitizer.txt");
 
 extern const char kite_seccomp_common_txt[], kite_seccomp_main_txt[], kite_seccomp_vcpu_txt[],
-	kite_seccomp_devloop_txt[], kite_seccomp_viommu_txt[], kite_seccomp_api_txt[];
+	kite_seccomp_devloop_txt[], kite_seccomp_viommu_txt[], kite_seccomp_api_txt[],
+	kite_seccomp_sanitizer_txt[];
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define KITE_SANITIZER_BUILD 1 /* LeakSanitizer runs from the main thread at exit */
+#else
+#define KITE_SANITIZER_BUILD 0
+#endif
 
 static const char *const thread_names[KITE_THREAD_KINDS] = { "main", "vcpu", "devloop", "viommu",
 							      "api" };
@@ -122,6 +133,8 @@ const char *const *kite_seccomp_list(enum kite_thread kind, bool common)
 	if (common)
 		split(kite_seccomp_common_txt, l, &n, LIST_MAX);
 	split(texts[kind][0], l, &n, LIST_MAX);
+	if (KITE_SANITIZER_BUILD && kind == KITE_THREAD_MAIN)
+		split(kite_seccomp_sanitizer_txt, l, &n, LIST_MAX);
 	lists[kind][common] = l;
 	return l;
 }
