@@ -457,25 +457,11 @@ Test(cli, usage_text)
 
 /* ---- the JSON config file ---- */
 
-static int load_json(const char *text, struct vm_config *c, char **err)
-{
-	char *path = test_write_str("vm.json", text);
-	struct test_capture cap;
-	int ret;
-
-	config_init(c);
-	test_stderr_begin(&cap);
-	ret = config_load_json(path, c);
-	*err = test_stderr_end(&cap);
-	test_remove_file(path);
-	return ret;
-}
-
 static void expect_json_error(const char *text, const char *needle)
 {
 	struct vm_config c;
 	char *err;
-	int ret = load_json(text, &c, &err);
+	int ret = test_config_load_json(text, &c, &err);
 
 	cr_assert_eq(ret, KITE_EXIT_USAGE, "'%s' gave %d, want 245", text, ret);
 	cr_assert(strstr(err, needle), "message '%s' does not name '%s'", err, needle);
@@ -489,7 +475,7 @@ Test(json, all_keys)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(load_json("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"cmdline\": \"quiet\","
+	cr_assert_eq(test_config_load_json("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"cmdline\": \"quiet\","
 			       " \"memory\": \"2G\", \"cpus\": 3, \"serial\": \"none\","
 			       " \"timeout\": 1.25, \"log_level\": \"info\"}",
 			       &c, &err),
@@ -511,7 +497,7 @@ Test(json, numbers_as_numbers_or_strings)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(load_json("{\"memory\": 128, \"cpus\": \"2\", \"timeout\": 7}", &c, &err), 0,
+	cr_assert_eq(test_config_load_json("{\"memory\": 128, \"cpus\": \"2\", \"timeout\": 7}", &c, &err), 0,
 		     "%s", err);
 	cr_assert_eq(c.memory, 128ull << 20, "a bare number means MiB in JSON too");
 	cr_assert_eq(c.cpus, 2);
@@ -525,7 +511,7 @@ Test(json, empty_object_keeps_defaults)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(load_json("{}", &c, &err), 0, "%s", err);
+	cr_assert_eq(test_config_load_json("{}", &c, &err), 0, "%s", err);
 	cr_assert_eq(c.memory, KITE_DEFAULT_MEMORY);
 	cr_assert_eq(c.cpus, 1);
 	config_free(&c);
@@ -889,7 +875,7 @@ Test(devices, json_lists_and_switches)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(load_json("{\"disk\": [\"path=/a,cache=none\", {\"path\": \"/b\", \"readonly\": true,"
+	cr_assert_eq(test_config_load_json("{\"disk\": [\"path=/a,cache=none\", {\"path\": \"/b\", \"readonly\": true,"
 			       " \"cache\": \"writeback\"}],"
 			       " \"net\": [{\"tap\": \"tap1\", \"mac\": \"52:54:00:00:00:01\"}],"
 			       " \"rng\": true, \"hugepages\": \"off\", \"console\": \"serial\"}",

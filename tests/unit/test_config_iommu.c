@@ -79,50 +79,36 @@ Test(iommu_cfg, cli_one_line_usage_error)
 	config_free(&c);
 }
 
-static int load(const char *text, struct vm_config *c, char **err)
-{
-	char *path = test_write_str("vm.json", text);
-	struct test_capture cap;
-	int ret;
-
-	config_init(c);
-	test_stderr_begin(&cap);
-	ret = config_load_json(path, c);
-	*err = test_stderr_end(&cap);
-	free(path);
-	return ret;
-}
-
 Test(iommu_cfg, json_string_and_object)
 {
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(load("{\"iommu\": \"vtd,aw=39\"}", &c, &err), 0, "%s", err);
+	cr_assert_eq(test_config_load_json("{\"iommu\": \"vtd,aw=39\"}", &c, &err), 0, "%s", err);
 	cr_assert_eq(c.iommu.aw, 39);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(load("{\"iommu\": {\"mode\": \"shadow\", \"type\": \"vtd\", \"scalable\": true,"
+	cr_assert_eq(test_config_load_json("{\"iommu\": {\"mode\": \"shadow\", \"type\": \"vtd\", \"scalable\": true,"
 			  " \"aw\": 48}}", &c, &err), 0, "%s", err);
 	cr_assert_eq(c.iommu.kind, IOMMU_VTD);
 	cr_assert(c.iommu.scalable);
 	cr_assert_eq(c.iommu.mode, IOMMU_MODE_SHADOW);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(load("{\"iommu\": {\"type\": \"vtd\", \"aw\": 40}}", &c, &err), KITE_EXIT_USAGE);
+	cr_assert_eq(test_config_load_json("{\"iommu\": {\"type\": \"vtd\", \"aw\": 40}}", &c, &err), KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "aw=40"), "%s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(load("{\"iommu\": {\"type\": \"vtd\", \"speed\": 1}}", &c, &err),
+	cr_assert_eq(test_config_load_json("{\"iommu\": {\"type\": \"vtd\", \"speed\": 1}}", &c, &err),
 		     KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "iommu.speed"), "%s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(load("{\"iommu\": {\"aw\": 39}}", &c, &err), KITE_EXIT_USAGE);
+	cr_assert_eq(test_config_load_json("{\"iommu\": {\"aw\": 39}}", &c, &err), KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "type"), "%s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(load("{\"iommu\": 3}", &c, &err), KITE_EXIT_USAGE);
+	cr_assert_eq(test_config_load_json("{\"iommu\": 3}", &c, &err), KITE_EXIT_USAGE);
 	free(err);
 	config_free(&c);
 }

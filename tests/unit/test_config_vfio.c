@@ -79,27 +79,13 @@ Test(vfio_cfg, cli)
 	config_free(&c);
 }
 
-static int load(const char *text, struct vm_config *c, char **err)
-{
-	char *path = test_write_str("vm.json", text);
-	struct test_capture cap;
-	int ret;
-
-	config_init(c);
-	test_stderr_begin(&cap);
-	ret = config_load_json(path, c);
-	*err = test_stderr_end(&cap);
-	free(path);
-	return ret;
-}
-
 Test(vfio_cfg, json_and_round_trip)
 {
 	struct vm_config c, d;
 	json_t *j;
 	char *err, *text;
 
-	cr_assert_eq(load("{\"vfio\": [\"bdf=0000:00:02.0\", {\"path\": \"/dev/vfio/devices/vfio1\"},"
+	cr_assert_eq(test_config_load_json("{\"vfio\": [\"bdf=0000:00:02.0\", {\"path\": \"/dev/vfio/devices/vfio1\"},"
 			  " {\"fd\": \"nic0\"}], \"iommufd\": {\"fd\": \"iom\"}}", &c, &err), 0,
 		     "%s", err);
 	free(err);
@@ -111,7 +97,7 @@ Test(vfio_cfg, json_and_round_trip)
 	text = json_dumps(j, 0);
 	json_decref(j);
 	config_free(&c);
-	cr_assert_eq(load(text, &d, &err), 0, "%s: %s", text, err);
+	cr_assert_eq(test_config_load_json(text, &d, &err), 0, "%s: %s", text, err);
 	free(err);
 	free(text);
 	cr_assert_eq(d.nvfio, 3);
@@ -123,16 +109,16 @@ Test(vfio_cfg, json_and_round_trip)
 	config_free(&c);
 	config_free(&d);
 
-	cr_assert_eq(load("{\"vfio\": [{\"bdf\": \"0000:00:02.0\", \"fd\": \"x\"}]}", &c, &err),
+	cr_assert_eq(test_config_load_json("{\"vfio\": [{\"bdf\": \"0000:00:02.0\", \"fd\": \"x\"}]}", &c, &err),
 		     KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "exactly one"), "%s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(load("{\"vfio\": [{\"host\": \"0000:00:02.0\"}]}", &c, &err), KITE_EXIT_USAGE);
+	cr_assert_eq(test_config_load_json("{\"vfio\": [{\"host\": \"0000:00:02.0\"}]}", &c, &err), KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "vfio.host"), "%s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(load("{\"iommufd\": 7}", &c, &err), KITE_EXIT_USAGE);
+	cr_assert_eq(test_config_load_json("{\"iommufd\": 7}", &c, &err), KITE_EXIT_USAGE);
 	free(err);
 	config_free(&c);
 }

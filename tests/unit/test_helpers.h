@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Small helpers shared by the unit tests: scratch files, stderr capture and a
+ * Small helpers shared by the unit tests: scratch files, stderr capture, a JSON config loader and a
  * synthetic bzImage header. Everything is static: each test file gets its own
  * copy, and unused ones cost nothing.
  */
@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm/config.h"
 #include "vmm/util.h"
 
 /* Writes @len bytes to a new file in a fresh directory; returns its malloc'd path. */
@@ -143,6 +144,24 @@ static inline char *test_write_bzimage(size_t pm_size)
 	path = test_write_file("bzImage", img, len);
 	free(img);
 	return path;
+}
+
+/*
+ * Loads @text as a JSON config file into @c (initialised here); returns what
+ * config_load_json returned, with everything it printed in *@err (malloc'd).
+ */
+static inline int test_config_load_json(const char *text, struct vm_config *c, char **err)
+{
+	char *path = test_write_str("vm.json", text);
+	struct test_capture cap;
+	int ret;
+
+	config_init(c);
+	test_stderr_begin(&cap);
+	ret = config_load_json(path, c);
+	*err = test_stderr_end(&cap);
+	test_remove_file(path);
+	return ret;
 }
 
 #endif
