@@ -298,3 +298,18 @@ l1_pci_find() {
 	done
 	return 0
 }
+
+# stats VALUES...: "median min max" for the benchmarks (median of an even count: mean of
+# the middle two), with $STATS_DIGITS decimals (default 1); "n/a n/a n/a" for no values.
+stats() {
+	[ $# -gt 0 ] || {
+		echo "n/a n/a n/a"
+		return
+	}
+	printf '%s\n' "$@" | sort -g | awk -v d="${STATS_DIGITS:-1}" '{ v[NR] = $1 }
+		END {
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			f = "%." d "f %." d "f %." d "f\n"
+			printf f, m, v[1], v[NR]
+		}'
+}

@@ -69,19 +69,6 @@ boot_once() {
 	STATUS=$?
 }
 
-# stats VALUES...: "median min max" (median of an even count: mean of the middle two)
-stats() {
-	[ $# -gt 0 ] || {
-		echo "n/a n/a n/a"
-		return
-	}
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END {
-			if (NR == 0) { print "n/a n/a n/a"; exit }
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.1f %.1f %.1f\n", m, v[1], v[NR]
-		}'
-}
 
 kite_timer=() kite_startup=() kite_rss=() kite_init=() qemu_init=()
 failures=0

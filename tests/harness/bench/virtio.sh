@@ -137,18 +137,6 @@ poweroff -f; sleep 5; exit 97" "$IOLOAD:/bin/kite-ioload" || {
 	exit 1
 }
 
-# stats VALUES...: "median min max" (median of an even count: mean of the middle two)
-stats() {
-	[ $# -gt 0 ] || {
-		echo "n/a n/a n/a"
-		return
-	}
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.1f %.1f %.1f\n", m, v[1], v[NR]
-		}'
-}
 
 # field FILE PATTERN KEY: KEY's value on the last line matching PATTERN
 field() {

@@ -47,18 +47,7 @@ poweroff -f; sleep 5; exit 97" "$IOLOAD:/bin/kite-ioload" || {
 	exit 1
 }
 
-# stats VALUES...: "median min max"
-stats() {
-	[ $# -gt 0 ] || {
-		echo "n/a n/a n/a"
-		return
-	}
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END {
-			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			printf "%.2f %.2f %.2f\n", m, v[1], v[NR]
-		}'
-}
+STATS_DIGITS=2 # stats (lib.sh) with two decimals: IOPS ratios, descriptors per doorbell
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 iops_of() { grep -a 'KITE-IOLOAD randread' "$1" | tail -n 1 | sed -n 's/.* iops=\([0-9.]*\).*/\1/p'; }
 
