@@ -148,8 +148,8 @@ static int page_range(const uint64_t *qw, unsigned int max_am, struct viommu_inv
 	if (am > max_am)
 		return -VTD_IQEI_RSVD;
 	inv->scope = VIOMMU_INVAL_RANGE;
-	/* Address bits below the mask are ignored (spec 6.5.2.3). */
-	inv->addr = qw[1] & ~0xfffULL & ~((1ULL << (12 + am)) - 1);
+	/* Address bits below the mask are ignored (spec 6.5.2.3); AM = 52 is all of them. */
+	inv->addr = 12 + am >= 64 ? 0 : qw[1] & ~((1ULL << (12 + am)) - 1);
 	inv->npages = 1ULL << am;
 	inv->leaf = qw[1] & (1u << 6);
 	return 0;

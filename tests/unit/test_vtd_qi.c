@@ -326,6 +326,24 @@ Test(vtd_qi, every_linux_descriptor_accepted)
 	cr_assert_eq(fk.addrs[4], 0);
 }
 
+/* PASID-IOTLB AM is only limited by its 6-bit field: AM = 52 is the whole 64-bit space
+ * (found by fuzz_vtd_qi: the address mask shifted a 64-bit value by 64). */
+Test(vtd_qi, pasid_iotlb_largest_am)
+{
+	enable_queue(0);
+	put_desc(0, VTD_DESC_PIOTLB | (3u << 4) | (7ULL << 16), 0xfffffffffffff000ULL | 52);
+	put_desc(1, VTD_DESC_PIOTLB | (3u << 4) | (7ULL << 16), 0xfffffffffffff000ULL | 51);
+	put_wait(2, 0);
+	ring(3);
+	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), 0);
+	cr_assert_eq(fk.last_n, 2);
+	cr_assert_eq(fk.addrs[0], 0);
+	cr_assert_eq(fk.addrs[1], 0x8000000000000000ULL);
+	vtd_test_wr(v, VTD_GCMD, 0, 4);
+	expect_rejected(VTD_DESC_PIOTLB | (3u << 4), 53, VTD_IQEI_RSVD);
+	expect_rejected(VTD_DESC_PIOTLB | (3u << 4), 63, VTD_IQEI_RSVD);
+}
+
 Test(vtd_qi, wrap_around)
 {
 	enable_queue(0); /* 256 slots */
