@@ -20,6 +20,11 @@ int arch_vcpu_setup(struct vm *vm, struct vcpu *vcpu);
  * with vm->sb_aml) and boot parameters. Returns 0 or a kite exit code.
  */
 int arch_load_guest(struct vm *vm);
+/*
+ * Logs, at error level and in one line, the vCPU state that explains why it
+ * stopped (called on a triple fault or a failed entry, from the vCPU's thread).
+ */
+void arch_vcpu_dump(const struct vcpu *vcpu, const char *why);
 /* Checks, before KVM is touched, that the kernel file is loadable. 0 or KITE_EXIT_LOAD. */
 int arch_probe_kernel(const char *path);
 

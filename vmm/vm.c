@@ -473,7 +473,7 @@ static void *vcpu_thread(void *arg)
 			/* Only without an in-kernel LAPIC; treat as an idle spin. */
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			log_info("vCPU %u: triple fault (KVM_EXIT_SHUTDOWN)", v->id);
+			arch_vcpu_dump(v, "triple fault (KVM_EXIT_SHUTDOWN)");
 			vm_request_exit(vm, KITE_EXIT_SHUTDOWN, "shutdown");
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
@@ -487,6 +487,7 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_FAIL_ENTRY:
 			log_error("vCPU %u: KVM entry failed, hardware reason 0x%llx", v->id,
 				  (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+			arch_vcpu_dump(v, "entry failed");
 			vm_request_exit(vm, KITE_EXIT_SHUTDOWN, "entry-failed");
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:

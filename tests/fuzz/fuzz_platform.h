@@ -67,6 +67,11 @@ int arch_vcpu_setup(struct vm *vm, struct vcpu *vcpu)
 	abort();
 }
 
+void arch_vcpu_dump(const struct vcpu *vcpu, const char *why)
+{
+	abort();
+}
+
 static void fz_die(const char *what)
 {
 	fprintf(stderr, "fuzz set-up failed: %s\n", what);

@@ -432,8 +432,8 @@ static const char *kite_binary(void)
 	return NULL;
 }
 
-/* Runs the binary; returns its exit status and the last line of stderr. */
-static int exec_kite(char *const argv[], char *last, size_t cap)
+/* Runs the binary; returns its exit status and the last line of stderr (all of it in *@all). */
+static int exec_kite_all(char *const argv[], char *last, size_t cap, char **all)
 {
 	struct test_capture ce;
 	char *err, *line;
@@ -459,9 +459,17 @@ static int exec_kite(char *const argv[], char *last, size_t cap)
 		err[--n] = '\0';
 	line = strrchr(err, '\n');
 	snprintf(last, cap, "%s", line ? line + 1 : err);
-	free(err);
+	if (all)
+		*all = err;
+	else
+		free(err);
 	cr_assert(WIFEXITED(st));
 	return WEXITSTATUS(st);
+}
+
+static int exec_kite(char *const argv[], char *last, size_t cap)
+{
+	return exec_kite_all(argv, last, cap, NULL);
 }
 
 Test(binary, exit_status_and_reason_line)
@@ -505,4 +513,33 @@ Test(kite_main, kernel_that_fits_only_below_its_preferred_address)
 
 	need_kvm_and_kernel();
 	expect(ARGC(argv), argv, KITE_EXIT_LOAD, "load", "--memory");
+}
+
+Test(binary, triple_fault_names_the_vcpu_state)
+{
+	/* A kernel whose 64-bit entry is ud2 with no IDT: #UD, #GP, #DF, shutdown. */
+	static const uint8_t ud2[] = { 0x0f, 0x0b };
+	const char *kite = kite_binary();
+	char *kernel = test_write_bzimage(4096), *all = NULL;
+	char *argv[] = { (char *)kite, "run", "--kernel", kernel, "--serial", "none", "--memory",
+			 "64M", "--timeout", "60", NULL };
+	char last[512];
+	int fd;
+
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		cr_skip("/dev/kvm cannot be opened: %s", strerror(errno));
+	close(fd);
+	unsetenv("KITE_KVM_DEVICE");
+	fd = open(kernel, O_WRONLY);
+	cr_assert(fd >= 0);
+	for (off_t off = 0; off < 4096; off += 2)
+		cr_assert_eq(pwrite(fd, ud2, 2, TEST_BZ_SETUP_SIZE + off), 2);
+	close(fd);
+	cr_assert_eq(exec_kite_all(argv, last, sizeof(last), &all), KITE_EXIT_SHUTDOWN, "%s", all);
+	cr_assert_str_eq(last, "kite: exit: shutdown status=242");
+	cr_assert(strstr(all, "vCPU 0: triple fault (KVM_EXIT_SHUTDOWN): rip 0x"), "%s", all);
+	cr_assert(strstr(all, " cr3 0x") && strstr(all, " idt 0x"), "%s", all);
+	free(all);
+	test_remove_file(kernel);
 }
