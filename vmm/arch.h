@@ -21,10 +21,11 @@ int arch_vcpu_setup(struct vm *vm, struct vcpu *vcpu);
  */
 int arch_load_guest(struct vm *vm);
 /*
- * Logs, at error level and in one line, the vCPU state that explains why it
- * stopped (called on a triple fault or a failed entry, from the vCPU's thread).
+ * Logs at @level, in one line, the vCPU state that explains why it stopped
+ * (a triple fault, a failed entry, a guest still running at the timeout).
+ * Called from the vCPU's own thread, outside KVM_RUN.
  */
-void arch_vcpu_dump(const struct vcpu *vcpu, const char *why);
+void arch_vcpu_dump(const struct vcpu *vcpu, int level, const char *why);
 /* Checks, before KVM is touched, that the kernel file is loadable. 0 or KITE_EXIT_LOAD. */
 int arch_probe_kernel(const char *path);
 

@@ -425,6 +425,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
+	bool timed_out;
 	sigset_t set;
 	char name[16];
 
@@ -473,7 +474,7 @@ static void *vcpu_thread(void *arg)
 			/* Only without an in-kernel LAPIC; treat as an idle spin. */
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			arch_vcpu_dump(v, "triple fault (KVM_EXIT_SHUTDOWN)");
+			arch_vcpu_dump(v, LOG_ERROR, "triple fault (KVM_EXIT_SHUTDOWN)");
 			vm_request_exit(vm, KITE_EXIT_SHUTDOWN, "shutdown");
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
@@ -487,7 +488,7 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_FAIL_ENTRY:
 			log_error("vCPU %u: KVM entry failed, hardware reason 0x%llx", v->id,
 				  (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
-			arch_vcpu_dump(v, "entry failed");
+			arch_vcpu_dump(v, LOG_ERROR, "entry failed");
 			vm_request_exit(vm, KITE_EXIT_SHUTDOWN, "entry-failed");
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
@@ -504,6 +505,12 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 	}
+	/* A guest stopped by --timeout: say where each vCPU was (a hung guest's only trace). */
+	pthread_mutex_lock(&vm->exit_lock);
+	timed_out = vm->exit_code == KITE_EXIT_TIMEOUT;
+	pthread_mutex_unlock(&vm->exit_lock);
+	if (timed_out)
+		arch_vcpu_dump(v, LOG_WARN, "still running at the timeout");
 	return NULL;
 }
 

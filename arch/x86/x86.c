@@ -183,19 +183,20 @@ static int x86_setup_boot_regs(struct vm *vm, struct vcpu *v)
 	return 0;
 }
 
-void arch_vcpu_dump(const struct vcpu *v, const char *why)
+void arch_vcpu_dump(const struct vcpu *v, int level, const char *why)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	struct kvm_vcpu_events ev;
 
 	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
-		log_error("vCPU %u: %s; registers unavailable: %s", v->id, why, strerror(errno));
+		log_msg(level, "vCPU %u: %s; registers unavailable: %s", v->id, why,
+			strerror(errno));
 		return;
 	}
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		memset(&ev, 0, sizeof(ev));
-	log_error("vCPU %u: %s: rip 0x%llx rsp 0x%llx rflags 0x%llx cs 0x%x ss 0x%x cr0 0x%llx "
+	log_msg(level, "vCPU %u: %s: rip 0x%llx rsp 0x%llx rflags 0x%llx cs 0x%x ss 0x%x cr0 0x%llx "
 		  "cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx idt 0x%llx/%u gdt 0x%llx/%u tr 0x%x "
 		  "exception injected=%u nr=%u",
 		  v->id, why, (unsigned long long)r.rip, (unsigned long long)r.rsp,

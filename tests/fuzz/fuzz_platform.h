@@ -67,7 +67,7 @@ int arch_vcpu_setup(struct vm *vm, struct vcpu *vcpu)
 	abort();
 }
 
-void arch_vcpu_dump(const struct vcpu *vcpu, const char *why)
+void arch_vcpu_dump(const struct vcpu *vcpu, int level, const char *why)
 {
 	abort();
 }

@@ -515,15 +515,10 @@ Test(kite_main, kernel_that_fits_only_below_its_preferred_address)
 	expect(ARGC(argv), argv, KITE_EXIT_LOAD, "load", "--memory");
 }
 
-Test(binary, triple_fault_names_the_vcpu_state)
+/* A synthetic bzImage whose protected-mode code is @insn (2 bytes) repeated; needs /dev/kvm. */
+static char *insn_kernel(const uint8_t insn[2])
 {
-	/* A kernel whose 64-bit entry is ud2 with no IDT: #UD, #GP, #DF, shutdown. */
-	static const uint8_t ud2[] = { 0x0f, 0x0b };
-	const char *kite = kite_binary();
-	char *kernel = test_write_bzimage(4096), *all = NULL;
-	char *argv[] = { (char *)kite, "run", "--kernel", kernel, "--serial", "none", "--memory",
-			 "64M", "--timeout", "60", NULL };
-	char last[512];
+	char *kernel;
 	int fd;
 
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -531,15 +526,48 @@ Test(binary, triple_fault_names_the_vcpu_state)
 		cr_skip("/dev/kvm cannot be opened: %s", strerror(errno));
 	close(fd);
 	unsetenv("KITE_KVM_DEVICE");
+	kernel = test_write_bzimage(4096);
 	fd = open(kernel, O_WRONLY);
 	cr_assert(fd >= 0);
 	for (off_t off = 0; off < 4096; off += 2)
-		cr_assert_eq(pwrite(fd, ud2, 2, TEST_BZ_SETUP_SIZE + off), 2);
+		cr_assert_eq(pwrite(fd, insn, 2, TEST_BZ_SETUP_SIZE + off), 2);
 	close(fd);
+	return kernel;
+}
+
+Test(binary, triple_fault_names_the_vcpu_state)
+{
+	/* The 64-bit entry is ud2 with no IDT: #UD, #GP, #DF, shutdown. */
+	static const uint8_t ud2[] = { 0x0f, 0x0b };
+	const char *kite = kite_binary();
+	char *kernel = insn_kernel(ud2), *all = NULL;
+	char *argv[] = { (char *)kite, "run", "--kernel", kernel, "--serial", "none", "--memory",
+			 "64M", "--timeout", "60", NULL };
+	char last[512];
+
 	cr_assert_eq(exec_kite_all(argv, last, sizeof(last), &all), KITE_EXIT_SHUTDOWN, "%s", all);
 	cr_assert_str_eq(last, "kite: exit: shutdown status=242");
 	cr_assert(strstr(all, "vCPU 0: triple fault (KVM_EXIT_SHUTDOWN): rip 0x"), "%s", all);
 	cr_assert(strstr(all, " cr3 0x") && strstr(all, " idt 0x"), "%s", all);
+	free(all);
+	test_remove_file(kernel);
+}
+
+Test(binary, timeout_names_where_each_vcpu_was)
+{
+	/* jmp . at the 64-bit entry: the guest spins there until the timeout. */
+	static const uint8_t spin[] = { 0xeb, 0xfe };
+	const char *kite = kite_binary();
+	char *kernel = insn_kernel(spin), *all = NULL;
+	char *argv[] = { (char *)kite, "run", "--kernel", kernel, "--serial", "none", "--memory",
+			 "64M", "--cpus", "2", "--timeout", "1", NULL };
+	char last[512];
+
+	cr_assert_eq(exec_kite_all(argv, last, sizeof(last), &all), KITE_EXIT_TIMEOUT, "%s", all);
+	cr_assert_str_eq(last, "kite: exit: timeout status=244");
+	/* vCPU 0 spins at the entry; vCPU 1 still waits for its start-up IPI. */
+	cr_assert(strstr(all, "vCPU 0: still running at the timeout: rip 0x"), "%s", all);
+	cr_assert(strstr(all, "vCPU 1: still running at the timeout: rip 0x"), "%s", all);
 	free(all);
 	test_remove_file(kernel);
 }
