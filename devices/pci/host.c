@@ -210,9 +210,14 @@ static void window_read(void *opaque, uint64_t off, uint8_t *data, uint32_t size
 	uint64_t bar_off;
 
 	dev = bar_lookup(w->bus, w->io, w->base + off, size, &bar, &bar_off);
-	/* Nobody decodes it: a master abort, which reads all-ones. */
+	/*
+	 * Nobody decodes it. The I/O window floats to all-ones as on x86. The memory window
+	 * reads 0 (as QEMU's unassigned memory does): Linux's virtio reset waits for the
+	 * status register to read 0, so with all-ones a guest whose BAR was moved or whose
+	 * decode was switched off (a stray or hostile config write) would hang at power-off.
+	 */
 	if (!dev || !dev->ops || !dev->ops->bar_read) {
-		memset(data, 0xff, size);
+		memset(data, w->io ? 0xff : 0, size);
 		return;
 	}
 	dev->ops->bar_read(dev, bar, bar_off, data, size);

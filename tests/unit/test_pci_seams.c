@@ -57,7 +57,7 @@ Test(pci_seams, sub_page_bars_get_a_page_each)
 	test_cfg_write(&vm, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	/* An access inside the BAR reaches it; one in the rest of its page does not. */
 	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[0].addr + 0x1c, 4), 0x1c);
-	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[0].addr + 0x20, 4), 0xffffffff);
+	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[0].addr + 0x20, 4), 0, "past the BAR, in its page: nobody decodes it");
 	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[1].addr + 0x8, 8),
 		     (uint64_t)1 << 56 | 0x8);
 }
