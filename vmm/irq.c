@@ -210,6 +210,9 @@ int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, uint32_t len, bool mmio,
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		int err = -errno;
 
+		/* Another ioeventfd at that address: the guest overlapped two BARs; the caller says so. */
+		if (err == -EEXIST && assign)
+			return err;
 		log_error("KVM_IOEVENTFD %s fd %d at %s 0x%llx len %u: %s",
 			  assign ? "assign" : "deassign", efd, mmio ? "mmio" : "pio",
 			  (unsigned long long)addr, len, strerror(errno));

@@ -152,12 +152,19 @@ static void vpci_ioeventfds(struct virtio_pci *t, bool assign)
 	for (uint16_t i = 0; i < t->vdev->nqueues; i++) {
 		struct vpci_queue *q = &t->q[i];
 		uint64_t addr = t->bar_addr + VPCI_NOTIFY + (uint64_t)i * VPCI_NOTIFY_MULT;
+		int ret;
 
 		if (q->efd < 0 || q->ioeventfd == assign)
 			continue;
 		/* Length 0: any write width matches, and KVM can take its fast MMIO path. */
-		if (!vm_ioeventfd(t->vm, q->efd, addr, 0, true, assign))
+		ret = vm_ioeventfd(t->vm, q->efd, addr, 0, true, assign);
+		if (!ret)
 			q->ioeventfd = assign;
+		else if (ret == -EEXIST)
+			/* Notifies trap to vpci_bar_write instead; retried when the BAR moves. */
+			log_msg(virtio_guest_log_level(&t->vdev->warnings),
+				"%s: queue %u notify at 0x%llx overlaps another device's BAR",
+				t->vdev->name, i, (unsigned long long)addr);
 	}
 }
 
