@@ -301,7 +301,10 @@ int vtd_shadow_inval(struct vtd *v, const struct viommu_inval *inv);
 void vtd_shadow_poll(struct vtd *v);
 void vtd_shadow_free(struct vtd *v);
 /* Upper bound on guest page-table entries one sync visits (a hostile guest's aliased tables). */
-#define VTD_SHADOW_MAX_VISIT (1u << 22)
+#define VTD_SHADOW_MAX_VISIT (1u << 20)
+/* ... new runs one walk collects, and areas one device's IOAS holds (32 bytes each). */
+#define VTD_SHADOW_MAX_RUNS (1u << 18)
+#define VTD_SHADOW_MAX_AREAS (1u << 20)
 
 /* vtd_dma.c */
 void vtd_dma_init(struct vtd *v, struct vtd_dev *dev, struct dma_space *d);

@@ -142,6 +142,10 @@ static void emit(struct walk *w, uint64_t s, uint64_t e)
 			return;
 		}
 	}
+	if (r->n == VTD_SHADOW_MAX_RUNS) {
+		w->truncated = true;
+		return;
+	}
 	runs_push(r, s, len, gpa, (uint8_t)perm);
 }
 
@@ -202,8 +206,9 @@ static void collect(struct vtd *v, const struct vtd_caps *caps, const struct vtd
 		return;
 	walk_table(&w, ctx->root, levels, 0);
 	if (w.truncated && shadow_err_log(v))
-		log_warn("vtd: shadow of domain %u: more than %u table entries in one walk; the "
-			 "rest of 0x%llx..0x%llx is not mapped", ctx->did, VTD_SHADOW_MAX_VISIT,
+		log_warn("vtd: shadow of domain %u: more than %u table entries or %u runs in one "
+			 "walk; the rest of 0x%llx..0x%llx is not mapped", ctx->did,
+			 VTD_SHADOW_MAX_VISIT, VTD_SHADOW_MAX_RUNS,
 			 (unsigned long long)a, (unsigned long long)last);
 }
 
@@ -306,6 +311,12 @@ static int resync(struct vtd *v, struct vtd_shadow *s, const struct vtd_caps *ca
 	for (uint32_t i = 0; i < keep.n; i++)
 		runs_push(&rec, keep.a[i].iova, keep.a[i].len, keep.a[i].gpa, keep.a[i].perm);
 	for (uint32_t i = 0; i < todo.n; i++) {
+		if (rec.n >= VTD_SHADOW_MAX_AREAS) {
+			if (shadow_err_log(v))
+				log_warn("vtd: shadow of sid 0x%04x: more than %u areas; the rest is "
+					 "not mapped", s->sid, VTD_SHADOW_MAX_AREAS);
+			break;
+		}
 		if (host_map(v, s, &todo.a[i])) {
 			err = -EIO;
 			continue;
