@@ -484,3 +484,50 @@ Test(vtd_shadow, refused_outside_shadow_mode)
 	vtd_test_free(e);
 	cr_assert_eq(vtd_shadow_add(v, SID, &host, IOAS), -EEXIST);
 }
+
+/* Scalable mode: RID_PASID entry with PGTT 010 (second stage), PASID-cache and PASID-IOTLB. */
+Test(vtd_shadow, scalable_second_stage)
+{
+	const uint64_t pdir = 0x3000, ptab = 0x4000;
+
+	vtd_test_free(v);
+	v = vtd_test_new(&mem, true, 48, VTD_MODE_SHADOW, msi);
+	cr_assert_eq(v->ecap & (1ULL << 47), 0, "no first stage offered in shadow mode");
+	cr_assert(v->cap & (1ULL << 7), "CM");
+	cr_assert_eq(vtd_shadow_add(v, SID, &host, IOAS), 0);
+	w64(ROOT + (SID >> 8) * 16, CTX | 1);
+	w64(CTX + (SID & 0x7f) * 32, pdir | 1);
+	w64(CTX + (SID & 0x7f) * 32 + 8, 0);
+	w64(pdir, ptab | 1);
+	w64(ptab, pml4 | (2u << 6) | (2u << 2) | 1);
+	w64(ptab + 8, DID);
+	guest_tables();
+	vtd_test_wr(v, VTD_RTADDR, ROOT | (1u << 10), 8);
+	gcmd(VTD_GCMD_SRTP);
+	vtd_test_wr(v, VTD_IQA, QBASE, 8);
+	gcmd(VTD_GCMD_QIE);
+	clear_ops();
+	gcmd(VTD_GCMD_QIE | VTD_GCMD_TE);
+	submit(7 | (3u << 4), 0); /* PASID-cache global */
+	drain();
+	cr_assert_eq(v->shadows[0].state, VTD_SHADOW_XLATE);
+	expect(0, 'u', 0, UINT64_MAX, 0, 0);
+	expect(1, 'm', 0x10000, 0x2000, hva(0x800000), RW);
+	expect(2, 'm', 0x20000, 0x1000, hva(0x900000), RO);
+	expect(3, 'm', 0x40000000, 0x200000, hva(0x1000000), RW);
+	cr_assert_eq(nops, 4);
+	/* PASID-IOTLB page-selective for (DID, PASID 0) after one change. */
+	clear_ops();
+	map4k(0x20000, 0xa00000, 3);
+	submit(6 | (3u << 4) | ((uint64_t)DID << 16), 0x20000);
+	drain();
+	expect(0, 'u', 0x20000, 0x1000, 0, 0);
+	expect(1, 'm', 0x20000, 0x1000, hva(0xa00000), RW);
+	cr_assert_eq(nops, 2);
+	/* Another PASID: not this device's RID_PASID walk. */
+	clear_ops();
+	map4k(0x20000, 0xb00000, 3);
+	submit(6 | (3u << 4) | ((uint64_t)DID << 16) | (5ull << 32), 0x20000);
+	drain();
+	cr_assert_eq(nops, 0);
+}
