@@ -203,9 +203,8 @@ static int parse_piotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *
  * A shadow's host MAP/UNMAP failed: the descriptor is valid but did not take effect, so the
  * queue stops at it as for a refused forwarded entry (IQE, IQEI 0).
  */
-static int shadow_result(struct vtd *v, int err)
+static int shadow_result(int err)
 {
-	(void)v;
 	return err ? VIOMMU_ERR_HOST : VIOMMU_DESC_OK;
 }
 
@@ -235,7 +234,7 @@ static int vtd_parse(void *model, const uint8_t *desc, struct viommu_gather *g)
 		/* Contexts may change DID and tables: nothing cached below them survives. */
 		vtd_ctx_flush(v, -1);
 		vtd_cache_flush_all(v);
-		return shadow_result(v, vtd_shadow_sync_all(v));
+		return shadow_result(vtd_shadow_sync_all(v));
 	}
 	case VTD_DESC_IOTLB:
 		ret = parse_iotlb(v, qw, &inv);
@@ -243,14 +242,14 @@ static int vtd_parse(void *model, const uint8_t *desc, struct viommu_gather *g)
 			return ret;
 		vtd_iotlb_flush(v, &inv);
 		ret = forward(v, &inv, g);
-		return ret ? ret : shadow_result(v, vtd_shadow_inval(v, &inv));
+		return ret ? ret : shadow_result(vtd_shadow_inval(v, &inv));
 	case VTD_DESC_PIOTLB:
 		ret = parse_piotlb(v, qw, &inv);
 		if (ret)
 			return ret;
 		vtd_iotlb_flush(v, &inv);
 		ret = forward(v, &inv, g);
-		return ret ? ret : shadow_result(v, vtd_shadow_inval(v, &inv));
+		return ret ? ret : shadow_result(vtd_shadow_inval(v, &inv));
 	case VTD_DESC_PC: {
 		unsigned int gran = (qw[0] >> 4) & 3;
 
@@ -258,7 +257,7 @@ static int vtd_parse(void *model, const uint8_t *desc, struct viommu_gather *g)
 			return -VTD_IQEI_RSVD;
 		vtd_ctx_flush(v, -1);
 		vtd_cache_flush_all(v);
-		return shadow_result(v, vtd_shadow_sync_all(v));
+		return shadow_result(vtd_shadow_sync_all(v));
 	}
 	case VTD_DESC_DEVTLB:
 		/* No ATS (ECAP.DT = 0): nothing is cached in devices. Accepted. */
