@@ -140,13 +140,20 @@ static int build_iommu(struct vm *vm)
 		return 0;
 	switch (c->mode) {
 	case IOMMU_MODE_NESTED:
-		log_error("--iommu vtd,mode=nested: no device of this VM has a host VT-d that can "
-			  "nest (IOMMU_GET_HW_INFO INTEL_VTD with ECAP.NEST)");
+		log_error("--iommu vtd,mode=nested: not available: kite has no nesting over a host "
+			  "VT-d (IOMMU_HWPT_DATA_VTD_S1 on a host with ECAP.NEST); use mode=shadow");
 		return KITE_EXIT_DEVICE;
 	case IOMMU_MODE_SHADOW:
 		p.mode = VTD_MODE_SHADOW;
 		break;
 	default:
+		/* auto: a VFIO device needs its IOAS shadowed (nesting is not built). */
+		if (c->mode == IOMMU_MODE_AUTO && vm->cfg->nvfio) {
+			p.mode = VTD_MODE_SHADOW;
+			log_info("vtd: mode=auto picks shadow: %u VFIO device(s), no nesting",
+				 vm->cfg->nvfio);
+			break;
+		}
 		/* auto without host-backed devices: kite does all DMA, so nothing needs CM. */
 		p.mode = VTD_MODE_EMULATED;
 		if (c->mode == IOMMU_MODE_AUTO)

@@ -862,8 +862,9 @@ static int config_validate_settings(const struct vm_config *cfg)
 		return usage_error("--cpus %u exceeds kite's limit of %u vCPUs", cfg->cpus,
 				   KITE_MAX_CPUS);
 	}
-	if (cfg->nvfio && cfg->iommu.kind != IOMMU_NONE)
-		return usage_error("--vfio behind --iommu is not supported yet: drop one of them");
+	if (cfg->nvfio && cfg->iommu.kind != IOMMU_NONE && cfg->iommu.mode == IOMMU_MODE_EMULATED)
+		return usage_error("--vfio behind --iommu vtd,mode=emulated: the host device's DMA "
+				   "bypasses kite's emulation; use mode=shadow (or auto)");
 	if (cfg->iommufd_fd && !cfg->nvfio)
 		return usage_error("--iommufd fd=%s given without a --vfio device", cfg->iommufd_fd);
 	if (cfg->hugepages && cfg->memory & ((2ULL << 20) - 1))

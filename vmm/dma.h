@@ -39,8 +39,21 @@ struct dma_space {
  * translates (the device must then negotiate VIRTIO_F_ACCESS_PLATFORM or equivalent), 0 when
  * it stays identity, or -errno.
  */
+struct host_iommu;
+
 struct dma_provider {
 	int (*init)(struct dma_provider *p, uint16_t sid, struct dma_space *d);
+	/*
+	 * Optional, for a device whose DMA the host IOMMU does (VFIO) through IOAS @ioas_id of
+	 * @h, which the device is attached to: the provider keeps that IOAS equal to the guest's
+	 * translations for @sid from now on (all RAM at IOVA == GPA while the guest translates
+	 * nothing). 0, or -errno (logged): the device must not be offered to the guest. NULL:
+	 * the provider cannot do this, and such a device cannot sit behind it.
+	 */
+	int (*attach_host)(struct dma_provider *p, uint16_t sid, struct host_iommu *h,
+			   uint32_t ioas_id);
+	/* Stops managing @sid's IOAS and empties it (before the device or IOAS goes away). */
+	void (*detach_host)(struct dma_provider *p, uint16_t sid);
 };
 
 /* Identity: IOVA == guest-physical address, any access inside RAM allowed. */

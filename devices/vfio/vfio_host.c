@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices/pci/pci.h"
 #include "vmm/config.h"
 #include "vmm/config_fd.h"
+#include "vmm/dma.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -162,6 +164,67 @@ static void vfio_dev_free(void *arg)
 	vfio_dev_destroy(arg);
 }
 
+/*
+ * A device behind a translating vIOMMU (--iommu vtd,mode=shadow): its own IOAS, whose
+ * contents the provider manages (dma_provider.attach_host). Torn down device first, IOAS last.
+ */
+struct vfio_behind {
+	struct vfio_dev *d;
+	struct host_iommu *h;
+	uint32_t ioas_id;
+	struct dma_provider *p;
+	uint16_t sid;
+	bool managed;
+};
+
+static void vfio_behind_free(void *arg)
+{
+	struct vfio_behind *b = arg;
+
+	if (b->managed)
+		b->p->detach_host(b->p, b->sid);
+	vfio_dev_destroy(b->d);
+	if (b->ioas_id)
+		host_iommu_destroy(b->h, b->ioas_id);
+	free(b);
+}
+
+static int build_behind(struct vm *vm, struct pci_bus *bus, const struct vfio_env *env,
+			struct vfio_host *vh, int fd, const char *label)
+{
+	struct dma_provider *p = vm->dma_provider;
+	struct vfio_behind *b = calloc(1, sizeof(*b));
+	int ret;
+
+	if (!b) {
+		close(fd);
+		return KITE_EXIT_INTERNAL;
+	}
+	b->h = &vh->h;
+	b->p = p;
+	if (vm_own(vm, vfio_behind_free, b)) {
+		close(fd);
+		free(b);
+		return KITE_EXIT_INTERNAL;
+	}
+	/* Empty until the provider fills it: the device is quiet (no bus master) until then. */
+	if (host_iommu_ioas_alloc(&vh->h, &b->ioas_id)) {
+		close(fd);
+		return KITE_EXIT_DEVICE;
+	}
+	b->d = vfio_dev_create(vm, bus, env, &vh->h, b->ioas_id, fd, label);
+	if (!b->d)
+		return KITE_EXIT_DEVICE;
+	b->sid = (uint16_t)(vfio_dev_pci(b->d)->slot << 3);
+	ret = p->attach_host(p, b->sid, &vh->h, b->ioas_id);
+	if (ret)
+		return KITE_EXIT_DEVICE;
+	b->managed = true;
+	log_info("%s: behind the vIOMMU (source id 0x%04x), its own IOAS %u", label, b->sid,
+		 b->ioas_id);
+	return 0;
+}
+
 static int open_iommufd(struct vm *vm, const struct vfio_env *env, struct vfio_host *vh)
 {
 	const char *path = or_default(env->dev_iommu, DEV_IOMMU);
@@ -212,6 +275,12 @@ int vfio_build_env(struct vm *vm, struct pci_bus *bus, const struct vfio_env *en
 		vfio_host_free(vh);
 		return KITE_EXIT_INTERNAL;
 	}
+	if (vm->dma_provider && !vm->dma_provider->attach_host) {
+		log_error("vfio: the vIOMMU in front of the PCI bus cannot manage a host IOAS");
+		return KITE_EXIT_DEVICE;
+	}
+	if (vm->dma_provider)
+		goto devices;
 	/* All guest RAM, pinned, before any device can DMA: IOVA == GPA. */
 	if (host_iommu_ioas_alloc(&vh->h, &vh->ioas_id))
 		return KITE_EXIT_DEVICE;
@@ -222,6 +291,7 @@ int vfio_build_env(struct vm *vm, struct pci_bus *bus, const struct vfio_env *en
 		return KITE_EXIT_DEVICE;
 	}
 	vh->mapped = true;
+devices:
 	for (unsigned int i = 0; i < cfg->nvfio; i++) {
 		const struct vfio_config *v = &cfg->vfio[i];
 		struct vfio_dev *d;
@@ -239,6 +309,12 @@ int vfio_build_env(struct vm *vm, struct pci_bus *bus, const struct vfio_env *en
 		}
 		if (fd < 0)
 			return KITE_EXIT_DEVICE;
+		if (vm->dma_provider) {
+			ret = build_behind(vm, bus, env, vh, fd, label);
+			if (ret)
+				return ret;
+			continue;
+		}
 		d = vfio_dev_create(vm, bus, env, &vh->h, vh->ioas_id, fd, label);
 		if (!d)
 			return KITE_EXIT_DEVICE;

@@ -27,7 +27,10 @@ void vtd_compute_caps(const struct vtd_params *p, uint64_t *cap, uint64_t *ecap)
 		*cap |= CAP_CM;
 	*ecap = (1ULL << 1) | (1ULL << 6) | ((uint64_t)VTD_IRO << 8); /* QI, PT, IRO */
 	if (p->scalable) {
-		*ecap |= ECAP_SMTS | ECAP_FLTS | ECAP_SLTS;
+		*ecap |= ECAP_SMTS | ECAP_SLTS;
+		/* CM does not cover first-stage maps (no invalidation on map): no FS to shadow. */
+		if (p->mode != VTD_MODE_SHADOW)
+			*ecap |= ECAP_FLTS;
 		*cap |= 1ULL << 56; /* FL1GP */
 	}
 }
@@ -60,12 +63,14 @@ int vtd_init(struct vtd *v, const struct guest_mem *mem, const struct vtd_params
 	v->caps.pt = true;
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->cache_lock, NULL);
+	pthread_mutex_init(&v->shadow_lock, NULL);
 	v->cache_gen = 1;
 	vtd_reset(v);
 	ret = viommu_queue_init(&v->q, mem, &vtd_queue_ops, v, VTD_MAX_QUEUE_BYTES);
 	if (ret) {
 		pthread_mutex_destroy(&v->lock);
 		pthread_mutex_destroy(&v->cache_lock);
+		pthread_mutex_destroy(&v->shadow_lock);
 	}
 	return ret;
 }
@@ -73,8 +78,10 @@ int vtd_init(struct vtd *v, const struct guest_mem *mem, const struct vtd_params
 void vtd_uninit(struct vtd *v)
 {
 	viommu_queue_destroy(&v->q);
+	vtd_shadow_free(v);
 	pthread_mutex_destroy(&v->lock);
 	pthread_mutex_destroy(&v->cache_lock);
+	pthread_mutex_destroy(&v->shadow_lock);
 }
 
 int vtd_add_sid(struct vtd *v, uint16_t sid)
@@ -105,8 +112,11 @@ int vtd_add_host_dev(struct vtd *v, const struct viommu_host_dev *hd)
 
 void vtd_get_counters(struct vtd *v, struct viommu_counters *c)
 {
-	c->forwarded = __atomic_load_n(&v->q.ctr.forwarded, __ATOMIC_RELAXED);
-	c->host_calls = __atomic_load_n(&v->q.ctr.host_calls, __ATOMIC_RELAXED);
+	/* Shadowed devices: invalidations applied to a shadow, and its IOAS MAP/UNMAP calls. */
+	c->forwarded = __atomic_load_n(&v->q.ctr.forwarded, __ATOMIC_RELAXED) +
+		       __atomic_load_n(&v->shadow_invals, __ATOMIC_RELAXED);
+	c->host_calls = __atomic_load_n(&v->q.ctr.host_calls, __ATOMIC_RELAXED) +
+			__atomic_load_n(&v->shadow_calls, __ATOMIC_RELAXED);
 	c->descriptors = __atomic_load_n(&v->q.ctr.descriptors, __ATOMIC_RELAXED);
 	c->faults = __atomic_load_n(&v->faults, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&v->lock);

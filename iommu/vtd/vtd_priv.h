@@ -184,6 +184,30 @@ struct vtd_dev {
 	uint16_t sid;
 };
 
+/* One range of a shadowed device's IOAS as kite mapped it (vtd_shadow.c). */
+struct vtd_area {
+	uint64_t iova, len, gpa;
+	uint8_t perm; /* bit0 read, bit1 write */
+};
+
+enum vtd_shadow_state {
+	VTD_SHADOW_EMPTY = 0, /* context not present / invalid: nothing mapped */
+	VTD_SHADOW_IDENTITY,  /* TE off or pass-through context: all RAM at IOVA == GPA */
+	VTD_SHADOW_XLATE,     /* @areas: the guest's translations for this source id */
+};
+
+/* A host-backed device whose IOAS kite keeps equal to the guest's tables (mode=shadow). */
+struct vtd_shadow {
+	bool used;
+	uint16_t sid;
+	struct host_iommu *host;
+	uint32_t ioas_id;
+	enum vtd_shadow_state state;
+	struct vtd_ctx ctx; /* the context @areas were walked under (XLATE) */
+	struct vtd_area *areas; /* sorted by iova, disjoint */
+	uint32_t n, cap;
+};
+
 struct vtd {
 	struct dma_provider provider;
 	struct vm *vm;
@@ -222,6 +246,15 @@ struct vtd {
 	bool finalized;
 	bool te_logged;
 
+	/* mode=shadow (vtd_shadow.c): touched by the drain thread under @shadow_lock. */
+	pthread_mutex_t shadow_lock;
+	struct vtd_shadow shadows[VTD_MAX_HOST_DEVS];
+	unsigned int nshadows;
+	bool shadow_dirty;	/* under @lock: TE/SRTP/register invalidation since the last sync */
+	uint64_t shadow_invals; /* invalidations applied to a shadow (atomic) */
+	uint64_t shadow_calls;	/* IOAS MAP/UNMAP calls (atomic) */
+	uint64_t shadow_errors; /* failed host calls (atomic), for the log's rate limit */
+
 	/* vtd-error events (vtd_error_admit/vtd_error_send); the window state under @lock. */
 	void (*on_error)(void *opaque, const struct viommu_error *e);
 	void *on_error_opaque;
@@ -256,6 +289,22 @@ extern const struct viommu_queue_ops vtd_queue_ops;
 void vtd_cache_flush_all(struct vtd *v);
 void vtd_iotlb_flush(struct vtd *v, const struct viommu_inval *inv);
 void vtd_ctx_flush(struct vtd *v, int sid); /* -1: all */
+
+/* vtd_shadow.c (drain thread, or set-up/tear-down while the drain thread is idle). */
+int vtd_shadow_add(struct vtd *v, uint16_t sid, struct host_iommu *h, uint32_t ioas_id);
+void vtd_shadow_del(struct vtd *v, uint16_t sid);
+/* Re-resolves every shadowed context and re-walks what changed. 0, or -EIO (a host call failed). */
+int vtd_shadow_sync_all(struct vtd *v);
+/* Applies one IOTLB / PASID-IOTLB invalidation to the shadows it concerns. 0 or -EIO. */
+int vtd_shadow_inval(struct vtd *v, const struct viommu_inval *inv);
+/* Drain thread: runs vtd_shadow_sync_all if a register write asked for it. */
+void vtd_shadow_poll(struct vtd *v);
+void vtd_shadow_free(struct vtd *v);
+/* Upper bound on guest page-table entries one sync visits (a hostile guest's aliased tables). */
+#define VTD_SHADOW_MAX_VISIT (1u << 20)
+/* ... new runs one walk collects, and areas one device's IOAS holds (32 bytes each). */
+#define VTD_SHADOW_MAX_RUNS (1u << 18)
+#define VTD_SHADOW_MAX_AREAS (1u << 20)
 
 /* vtd_dma.c */
 void vtd_dma_init(struct vtd *v, struct vtd_dev *dev, struct dma_space *d);

@@ -50,6 +50,8 @@ static int vtd_snapshot(void *model, struct viommu_queue_snap *s)
 	uint64_t size, tail_bytes;
 	int ret = 0;
 
+	/* TE / SRTP / register invalidations since the last pass (mode=shadow). */
+	vtd_shadow_poll(v);
 	pthread_mutex_lock(&v->lock);
 	if (!(v->gsts & VTD_GCMD_QIE) || (v->fsts & VTD_FSTS_IQE))
 		goto out;
@@ -197,6 +199,15 @@ static int parse_piotlb(struct vtd *v, const uint64_t *qw, struct viommu_inval *
 	}
 }
 
+/*
+ * A shadow's host MAP/UNMAP failed: the descriptor is valid but did not take effect, so the
+ * queue stops at it as for a refused forwarded entry (IQE, IQEI 0).
+ */
+static int shadow_result(int err)
+{
+	return err ? VIOMMU_ERR_HOST : VIOMMU_DESC_OK;
+}
+
 static int vtd_parse(void *model, const uint8_t *desc, struct viommu_gather *g)
 {
 	struct vtd *v = model;
@@ -223,20 +234,22 @@ static int vtd_parse(void *model, const uint8_t *desc, struct viommu_gather *g)
 		/* Contexts may change DID and tables: nothing cached below them survives. */
 		vtd_ctx_flush(v, -1);
 		vtd_cache_flush_all(v);
-		return VIOMMU_DESC_OK;
+		return shadow_result(vtd_shadow_sync_all(v));
 	}
 	case VTD_DESC_IOTLB:
 		ret = parse_iotlb(v, qw, &inv);
 		if (ret)
 			return ret;
 		vtd_iotlb_flush(v, &inv);
-		return forward(v, &inv, g);
+		ret = forward(v, &inv, g);
+		return ret ? ret : shadow_result(vtd_shadow_inval(v, &inv));
 	case VTD_DESC_PIOTLB:
 		ret = parse_piotlb(v, qw, &inv);
 		if (ret)
 			return ret;
 		vtd_iotlb_flush(v, &inv);
-		return forward(v, &inv, g);
+		ret = forward(v, &inv, g);
+		return ret ? ret : shadow_result(vtd_shadow_inval(v, &inv));
 	case VTD_DESC_PC: {
 		unsigned int gran = (qw[0] >> 4) & 3;
 
@@ -244,7 +257,7 @@ static int vtd_parse(void *model, const uint8_t *desc, struct viommu_gather *g)
 			return -VTD_IQEI_RSVD;
 		vtd_ctx_flush(v, -1);
 		vtd_cache_flush_all(v);
-		return VIOMMU_DESC_OK;
+		return shadow_result(vtd_shadow_sync_all(v));
 	}
 	case VTD_DESC_DEVTLB:
 		/* No ATS (ECAP.DT = 0): nothing is cached in devices. Accepted. */

@@ -118,6 +118,7 @@ static void handle_gcmd(struct vtd *v, uint32_t val)
 		v->gsts |= VTD_GCMD_SRTP; /* RTPS stays set, as kvm-unit-tests expects */
 		vtd_cache_flush_all(v);
 		vtd_ctx_flush(v, -1);
+		v->shadow_dirty = true;
 	}
 	if (changed & VTD_GCMD_QIE) {
 		v->qgen++;
@@ -132,6 +133,7 @@ static void handle_gcmd(struct vtd *v, uint32_t val)
 	if (changed & VTD_GCMD_TE) {
 		v->gsts ^= VTD_GCMD_TE;
 		vtd_cache_flush_all(v);
+		v->shadow_dirty = true;
 		/* Once per VM: a guest toggling TE must not fill the log. */
 		if ((v->gsts & VTD_GCMD_TE) && !v->te_logged) {
 			v->te_logged = true;
@@ -200,7 +202,8 @@ static bool write_reg(struct vtd *v, uint64_t off, uint64_t val, uint32_t size)
 	case VTD_GCMD & ~7ULL: /* 0x18: GCMD at +0, GSTS (read-only) at +4 */
 		if (off == VTD_GCMD)
 			handle_gcmd(v, (uint32_t)val);
-		return false;
+		/* Shadowed devices follow TE/SRTP on the drain thread (vtd_shadow_poll). */
+		return v->shadow_dirty && v->nshadows;
 	case VTD_RTADDR:
 		v->rtaddr = merge(v->rtaddr, off, reg, val, size) & ~0x3ffULL;
 		return false;
@@ -212,8 +215,9 @@ static bool write_reg(struct vtd *v, uint64_t off, uint64_t val, uint32_t size)
 			vtd_cache_flush_all(v);
 			v->ccmd = (v->ccmd & ~(1ULL << 63) & ~(3ULL << 59)) |
 				  (((v->ccmd >> 61) & 3) << 59);
+			v->shadow_dirty = true;
 		}
-		return false;
+		return v->shadow_dirty && v->nshadows;
 	case VTD_FSTS & ~7ULL: /* 0x30: FSTS at +4 */
 		if (off == VTD_FSTS || size == 8) {
 			uint32_t w1c = (uint32_t)(size == 8 ? val >> 32 : val);
@@ -280,8 +284,10 @@ static bool write_reg(struct vtd *v, uint64_t off, uint64_t val, uint32_t size)
 			vtd_cache_flush_all(v);
 			v->iotlb_reg = (v->iotlb_reg & ~(1ULL << 63) & ~(3ULL << 57)) |
 				       (((v->iotlb_reg >> 60) & 3) << 57);
+			/* Register-based: re-walked whole by the drain thread (no range here). */
+			v->shadow_dirty = true;
 		}
-		return false;
+		return v->shadow_dirty && v->nshadows;
 	case VTD_FRCD + 8:
 		if (off == VTD_FRCD + 12 || size == 8) {
 			uint32_t hi = (uint32_t)(size == 8 ? val >> 32 : val);

@@ -25,6 +25,29 @@ static int provider_init(struct dma_provider *p, uint16_t sid, struct dma_space 
 	return 1;
 }
 
+static int provider_attach_host(struct dma_provider *p, uint16_t sid, struct host_iommu *h,
+				uint32_t ioas_id)
+{
+	struct vtd *v = container_of(p, struct vtd, provider);
+	int ret;
+
+	if (v->params.mode != VTD_MODE_SHADOW) {
+		log_error("vtd: a host-backed device (%02x:%02x.%u) behind the unit needs "
+			  "--iommu vtd,mode=shadow", sid >> 8, (sid >> 3) & 31, sid & 7);
+		return -EOPNOTSUPP;
+	}
+	ret = vtd_shadow_add(v, sid, h, ioas_id);
+	if (ret)
+		log_error("vtd: cannot shadow the IOAS of %02x:%02x.%u: %s", sid >> 8,
+			  (sid >> 3) & 31, sid & 7, strerror(ret == -EIO ? EIO : -ret));
+	return ret;
+}
+
+static void provider_detach_host(struct dma_provider *p, uint16_t sid)
+{
+	vtd_shadow_del(container_of(p, struct vtd, provider), sid);
+}
+
 static int vtd_vm_msi(void *ctx, uint64_t addr, uint32_t data)
 {
 	return vm_signal_msi(ctx, addr, data);
@@ -86,6 +109,8 @@ struct vtd *vtd_create(struct vm *vm, const struct vtd_params *p)
 	}
 	v->vm = vm;
 	v->provider.init = provider_init;
+	v->provider.attach_host = provider_attach_host;
+	v->provider.detach_host = provider_detach_host;
 	ret = bus_register(&vm->mmio, VTD_MMIO_BASE, VTD_MMIO_SIZE, &vtd_bus_ops, v, "vtd");
 	if (ret) {
 		log_error("vtd: cannot register its registers at 0x%llx: %s",
@@ -146,7 +171,8 @@ int vtd_finalize(struct vtd *v)
 	if (ret)
 		return ret;
 	v->finalized = true;
-	log_info("vtd: %s mode, %u-bit, %u device(s) behind the unit, CAP 0x%016llx ECAP 0x%016llx",
+	log_info("vtd: %s%s mode, %u-bit, %u device(s) behind the unit, CAP 0x%016llx ECAP 0x%016llx",
+		 v->params.mode == VTD_MODE_SHADOW ? "shadow, " : "",
 		 v->params.scalable ? "scalable" : "legacy", v->params.aw, v->nsids,
 		 (unsigned long long)v->cap, (unsigned long long)v->ecap);
 	return 0;

@@ -25,6 +25,29 @@ static int fz_ioctl(void *ctx, int fd, unsigned long request, void *arg)
 	const uint8_t *e = (const uint8_t *)(uintptr_t)c->data_uptr;
 	volatile uint8_t sink = 0;
 
+	/* mode=shadow: the host address of every map must be guest RAM, all of it. */
+	if (request == IOMMU_IOAS_MAP) {
+		const struct iommu_ioas_map *m = arg;
+		const uint8_t *base = fz_mem.regions[0].hva;
+		uint64_t va = m->user_va, len = m->length;
+
+		if (!len || va < (uintptr_t)base || va + len > (uintptr_t)base + FZ_RAM ||
+		    !(m->flags & IOMMU_IOAS_MAP_FIXED_IOVA) || (m->iova & 0xfff) || (len & 0xfff))
+			abort();
+		return fz_fail_at == 0xfe ? -ENOMEM : 0;
+	}
+	if (request == IOMMU_IOAS_UNMAP)
+		return 0;
+	if (request == IOMMU_IOAS_IOVA_RANGES) {
+		struct iommu_ioas_iova_ranges *c = arg;
+		struct iommu_iova_range *out = (void *)(uintptr_t)c->allowed_iovas;
+
+		if (c->num_iovas >= 1)
+			*out = (struct iommu_iova_range){ .start = 0, .last = (1ULL << 48) - 1 };
+		c->num_iovas = 1;
+		c->out_iova_alignment = 4096;
+		return 0;
+	}
 	if (request != IOMMU_HWPT_INVALIDATE)
 		return -ENOTTY;
 	/* Touch every entry so ASan sees an array shorter than announced. */
@@ -78,6 +101,9 @@ static struct vtd *fz_unit(bool scalable, bool shadow)
 	if (!v || vtd_init(v, &fz_mem, &p, fz_msi, NULL))
 		abort();
 	if (vtd_add_host_dev(v, &hd))
+		abort();
+	/* Shadow mode: the same source id's IOAS follows the fuzzed tables too (vtd_shadow.c). */
+	if (shadow && vtd_shadow_add(v, 0x08, &fz_host, 3) && fz_fail_at != 0xfe)
 		abort();
 	return v;
 }

@@ -4,7 +4,7 @@
  * and writes at any offset, with a drain after each tail write, over guest RAM from the input.
  * Ops are 12 bytes: offset (2), size (1), kind (1), value (8).
  *
- * fuzz-sources: iommu/vtd/vtd.c iommu/vtd/vtd_regs.c iommu/vtd/vtd_qi.c iommu/vtd/vtd_dma.c iommu/vtd/vtd_walk.c iommu/viommu_queue.c iommu/iommufd.c vmm/guest_mem.c vmm/log.c
+ * fuzz-sources: iommu/vtd/vtd.c iommu/vtd/vtd_regs.c iommu/vtd/vtd_qi.c iommu/vtd/vtd_dma.c iommu/vtd/vtd_walk.c iommu/vtd/vtd_shadow.c iommu/viommu_queue.c iommu/iommufd.c vmm/guest_mem.c vmm/log.c
  * fuzz-sources: vmm/seccomp.c -lseccomp
  */
 #include "tests/fuzz/fuzz_vtd_common.h"

@@ -5,7 +5,7 @@
  * flags, then 8 requests (sid, iova, len, write), then guest RAM holding the tables. Every
  * segment handed out is read and written in full so ASan sees an escape from RAM.
  *
- * fuzz-sources: iommu/vtd/vtd.c iommu/vtd/vtd_regs.c iommu/vtd/vtd_qi.c iommu/vtd/vtd_dma.c iommu/vtd/vtd_walk.c iommu/viommu_queue.c iommu/iommufd.c vmm/guest_mem.c vmm/log.c
+ * fuzz-sources: iommu/vtd/vtd.c iommu/vtd/vtd_regs.c iommu/vtd/vtd_qi.c iommu/vtd/vtd_dma.c iommu/vtd/vtd_walk.c iommu/vtd/vtd_shadow.c iommu/viommu_queue.c iommu/iommufd.c vmm/guest_mem.c vmm/log.c
  * fuzz-sources: vmm/seccomp.c -lseccomp
  */
 #include "tests/fuzz/fuzz_vtd_common.h"

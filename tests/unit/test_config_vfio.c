@@ -52,6 +52,8 @@ Test(vfio_cfg, cli)
 		       "fd=8", "--iommufd", "fd=7", NULL };
 	char *bad[] = { "kite", "run", "--kernel", "/k", "--vfio", "bdf=00:02.0", NULL };
 	char *iommu[] = { "kite", "run", "--kernel", "/k", "--vfio", "fd=8", "--iommu", "vtd", NULL };
+	char *emul[] = { "kite", "run", "--kernel", "/k", "--vfio", "fd=8", "--iommu",
+			 "vtd,mode=emulated", NULL };
 	char *lone[] = { "kite", "run", "--kernel", "/k", "--iommufd", "fd=7", NULL };
 	struct vm_config c;
 	char *err;
@@ -69,8 +71,14 @@ Test(vfio_cfg, cli)
 	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(run_cli(iommu, 8, &c, &err), KITE_EXIT_USAGE);
-	cr_assert(strstr(err, "--iommu"), "%s", err);
+	/* Behind the VT-d: shadowed (mode=auto picks shadow); emulated cannot cover it. */
+	cr_assert_eq(run_cli(iommu, 8, &c, &err), 0, "%s", err);
+	cr_assert_eq(c.nvfio, 1);
+	free(err);
+	config_free(&c);
+	cr_assert_eq(run_cli(emul, 8, &c, &err), KITE_EXIT_USAGE);
+	cr_assert(strstr(err, "mode=shadow"), "%s", err);
+	cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "not one line: %s", err);
 	free(err);
 	config_free(&c);
 	cr_assert_eq(run_cli(lone, 6, &c, &err), KITE_EXIT_USAGE);

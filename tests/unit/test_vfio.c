@@ -24,6 +24,7 @@
 #include "devices/vfio/vfio.h"
 #include "test_pci_util.h"
 #include "vmm/config.h"
+#include "vmm/dma.h"
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
 #include "vmm/memslot.h"
@@ -820,4 +821,89 @@ Test(vfio, bdf_unbound)
 	cr_assert(strstr(log_last_error(), "not bound to any driver"));
 	cr_assert_null(strstr(log_last_error(), "unbind"));
 	sysfs_cleanup();
+}
+
+/* A translating vIOMMU in front of the bus (vm->dma_provider) that manages host IOASes. */
+static struct {
+	struct dma_provider p;
+	unsigned int attaches, detaches;
+	uint16_t sid;
+	uint32_t ioas;
+	int ret;
+	unsigned int maps_at_attach, destroys_at_detach;
+} prov;
+
+static int prov_attach(struct dma_provider *p, uint16_t sid, struct host_iommu *h,
+		       uint32_t ioas_id)
+{
+	(void)p;
+	cr_assert_not_null(h);
+	prov.attaches++;
+	prov.sid = sid;
+	prov.ioas = ioas_id;
+	prov.maps_at_attach = fk.ioas_maps;
+	return prov.ret;
+}
+
+static void prov_detach(struct dma_provider *p, uint16_t sid)
+{
+	(void)p;
+	cr_assert_eq(sid, prov.sid);
+	prov.detaches++;
+	prov.destroys_at_detach = fk.destroys;
+	/* The device is still attached: the detach comes before its teardown. */
+	cr_assert_eq(count_of(EV_DETACH), 0);
+}
+
+static void behind_provider(int ret)
+{
+	memset(&prov, 0, sizeof(prov));
+	prov.p.attach_host = prov_attach;
+	prov.p.detach_host = prov_detach;
+	prov.ret = ret;
+	vm.dma_provider = &prov.p;
+}
+
+Test(vfio, behind_a_vIOMMU_its_own_managed_ioas)
+{
+	behind_provider(0);
+	add_path("path=/dev/vfio/devices/vfio0");
+	cr_assert_eq(build(), 0);
+	/* Its own IOAS, attached, handed over with its source id; kite maps nothing itself. */
+	cr_assert_eq(fk.calls[_IOC_NR(IOMMU_IOAS_ALLOC)], 1);
+	cr_assert_eq(prov.attaches, 1);
+	cr_assert_eq(prov.ioas, 3);
+	cr_assert_eq(prov.sid, (uint16_t)(guest_dev()->slot << 3));
+	cr_assert_eq(prov.maps_at_attach, 0);
+	cr_assert_eq(fk.ioas_maps, 0);
+	cr_assert_lt(index_of(EV_ATTACH), index_of(EV_CFG_READ));
+	vm_destroy(&vm);
+	/* Detached from the provider first, then the device, then the IOAS destroyed. */
+	cr_assert_eq(prov.detaches, 1);
+	cr_assert_eq(prov.destroys_at_detach, 0);
+	cr_assert_eq(count_of(EV_DETACH), 1);
+	cr_assert_geq(fk.destroys, 1);
+	test_vm_init(&vm);
+}
+
+Test(vfio, behind_a_vIOMMU_that_refuses)
+{
+	behind_provider(-EOPNOTSUPP);
+	add_path("path=/dev/vfio/devices/vfio0");
+	cr_assert_eq(build(), KITE_EXIT_DEVICE);
+	cr_assert_eq(prov.attaches, 1);
+	vm_destroy(&vm);
+	cr_assert_eq(prov.detaches, 0, "never managed, never detached");
+	cr_assert_eq(count_of(EV_DETACH), 1);
+	test_vm_init(&vm);
+}
+
+Test(vfio, behind_a_vIOMMU_without_host_support)
+{
+	behind_provider(0);
+	prov.p.attach_host = NULL;
+	add_path("path=/dev/vfio/devices/vfio0");
+	cr_assert_eq(build(), KITE_EXIT_DEVICE);
+	cr_assert_eq(fk.calls[_IOC_NR(IOMMU_IOAS_ALLOC)], 0);
+	vm.dma_provider = NULL;
 }
