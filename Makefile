@@ -123,8 +123,10 @@ fuzz:
 clean:
 	rm -rf $(BUILD)
 
+# The files and style tests/format-check checks (make check's "format" stage).
+CLANG_FORMAT ?= clang-format
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	$(CLANG_FORMAT) -i --style=file $$(git ls-files '*.c' '*.h')
 
 # The seccomp allow-lists are embedded with .incbin (vmm/seccomp.c): rebuild when one changes.
 SECCOMP_LISTS := $(wildcard configs/seccomp/*.txt)

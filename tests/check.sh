@@ -4,6 +4,7 @@
 # One "PASS name" / "FAIL name" line each, then "N passed, N failed".
 #
 #   SCENARIOS="a b"   run only these scenarios (names from tests/harness/scenarios)
+#   FORMAT=0          skip the clang-format check (tests/format-check)
 #   UNIT=0            skip the two unit-test binaries
 #   CLANG_BUILD=0     skip the clang build of the whole tree
 #   FUZZ=0            skip the brief fuzz run (FUZZ_SECONDS=N per target, default 10)
@@ -53,6 +54,14 @@ run_unit() {
 	fi
 	verdict "$rc" "$name"
 }
+
+# Cheap, so first: every tracked .c/.h as .clang-format says (make format fixes it).
+if [ "${FORMAT:-1}" != 0 ]; then
+	tests/format-check >"$logs/format.log" 2>&1
+	rc=$?
+	grep -v -E '^(PASS|FAIL) format' "$logs/format.log" | sed 's/^/  /'
+	verdict "$rc" format
+fi
 
 if [ "${UNIT:-1}" != 0 ]; then
 	run_unit unit-tests "$BUILD/unit-tests"
