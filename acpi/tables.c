@@ -96,11 +96,13 @@
  * Name (\_S5, Package (4) { 5, 0, 0, 0 }): SLP_TYPa = 5. Linux powers off by
  * writing (SLP_TYPa << 2) | SLP_EN (bit 5) = 0x34 to SLEEP_CONTROL_REG.
  */
+/* clang-format off */
 static const uint8_t dsdt_s5[] = {
 	0x08, '\\', '_', 'S', '5', '_', /* NameOp \_S5_ */
 	0x12, 0x07, 0x04,		/* PackageOp, PkgLength 7, 4 elements */
 	0x0a, 0x05, 0x00, 0x00, 0x00,	/* BytePrefix 5, Zero, Zero, Zero */
 };
+/* clang-format on */
 
 uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {

@@ -4,6 +4,7 @@
 const char *kite_exit_name(int code)
 {
 	switch (code) {
+	/* clang-format off */
 	case KITE_EXIT_SIGNAL: return "signal";
 	case KITE_EXIT_RESET: return "reset";
 	case KITE_EXIT_SHUTDOWN: return "shutdown";
@@ -16,5 +17,6 @@ const char *kite_exit_name(int code)
 	case KITE_EXIT_INTERNAL: return "internal";
 	case KITE_EXIT_SECCOMP: return "seccomp";
 	default: return "status";
+	/* clang-format on */
 	}
 }

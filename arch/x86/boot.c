@@ -160,12 +160,14 @@ void x86_build_zero_page(struct boot_params *bp, const uint8_t *hdr, size_t hdr_
 
 int x86_setup_boot_tables(const struct guest_mem *mem)
 {
+	/* clang-format off */
 	static const uint64_t gdt[4] = {
 		0,
 		0,
 		0x00af9b000000ffffULL, /* 0x10: 64-bit code, the boot protocol's __BOOT_CS */
 		0x00cf93000000ffffULL, /* 0x18: flat data, __BOOT_DS */
 	};
+	/* clang-format on */
 	uint8_t *pml4 = guest_mem_ptr(mem, X86_PML4_ADDR, 4096);
 	uint8_t *pdpt = guest_mem_ptr(mem, X86_PDPT_ADDR, 4096);
 	uint8_t *pd = guest_mem_ptr(mem, X86_PD_ADDR, 4 * 4096);

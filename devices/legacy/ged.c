@@ -39,11 +39,13 @@ struct ged {
 /* Name (_CRS, ResourceTemplate () { Interrupt (ResourceConsumer, Edge, ActiveHigh) { gsi } }) */
 static int ged_crs(struct aml_buf *b, uint32_t gsi)
 {
+	/* clang-format off */
 	const uint8_t res[] = {
 		RES_EXT_IRQ, 6, 0, RES_EXT_IRQ_CONSUMER | RES_EXT_IRQ_EDGE, 1,
 		(uint8_t)gsi, (uint8_t)(gsi >> 8), (uint8_t)(gsi >> 16), (uint8_t)(gsi >> 24),
 		RES_END_TAG, 0,
 	};
+	/* clang-format on */
 	const uint8_t head[] = { AML_NAME_OP, '_', 'C', 'R', 'S', AML_BUFFER_OP };
 	const uint8_t size[] = { AML_BYTE_PREFIX, sizeof(res) };
 
@@ -58,10 +60,12 @@ static int ged_crs(struct aml_buf *b, uint32_t gsi)
 /* Method (_EVT, 1) { Notify (PWRB, 0x80) }: one interrupt, so Arg0 needs no test. */
 static int ged_evt(struct aml_buf *b)
 {
+	/* clang-format off */
 	const uint8_t body[] = {
 		'_', 'E', 'V', 'T', 0x01 /* one argument, not serialized */,
 		AML_NOTIFY_OP, 'P', 'W', 'R', 'B', AML_BYTE_PREFIX, BUTTON_NOTIFY_STATUS,
 	};
+	/* clang-format on */
 	const uint8_t op = AML_METHOD_OP;
 
 	aml_append(b, &op, 1);

@@ -147,6 +147,7 @@ static void handle_gcmd(struct vtd *v, uint32_t val)
 static uint32_t read32(struct vtd *v, uint64_t off)
 {
 	switch (off) {
+	/* clang-format off */
 	case VTD_VER: return VTD_VER_1_0;
 	case VTD_CAP: return (uint32_t)v->cap;
 	case VTD_CAP + 4: return (uint32_t)(v->cap >> 32);
@@ -180,6 +181,7 @@ static uint32_t read32(struct vtd *v, uint64_t off)
 	case VTD_FRCD + 8: return (uint32_t)v->frcd_hi;
 	case VTD_FRCD + 12: return (uint32_t)(v->frcd_hi >> 32);
 	default: return 0; /* unimplemented and write-only registers read 0 */
+	/* clang-format on */
 	}
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The ABI as kite's iommu/uapi.h states it. */
 #include "iommu/uapi.h"
+
 #include "abi.h"
 #include "entries.h"
 

@@ -13,6 +13,7 @@
 #include <linux/vfio.h>
 
 #include "iommufd_test.h"
+
 #include "abi.h"
 #include "entries.h"
 

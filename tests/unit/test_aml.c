@@ -263,6 +263,7 @@ Test(aml, device_com1)
 	 * 49, so PkgLength 50. _CRS buffer: IO (8) + IRQNoFlags (3) + EndTag (2)
 	 * = 13 bytes after BufferSize (0A 0D), so its PkgLength is 15 + 1.
 	 */
+	/* clang-format off */
 	assert_bytes(&b, 0x5b, 0x82, 0x32, 'C', 'O', 'M', '1',
 		     0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01,
 		     0x08, '_', 'U', 'I', 'D', 0x00,
@@ -271,6 +272,7 @@ Test(aml, device_com1)
 		     0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, /* IO Decode16 */
 		     0x22, 0x10, 0x00,				     /* IRQNoFlags {4} */
 		     0x79, 0x00);				     /* EndTag */
+	/* clang-format on */
 	aml_buf_free(&b);
 }
 
@@ -281,6 +283,7 @@ Test(aml, device_pvpanic_and_mem32)
 	aml_buf_init(&b);
 	cr_assert_eq(aml_device(&b, "PEVT", "QEMU0001", 0, pvpanic_res, 1), 0);
 	/* _HID 15 + _UID 6 + _STA 7 + _CRS 19 = 47, + name = 51, PkgLength 52. */
+	/* clang-format off */
 	assert_bytes(&b, 0x5b, 0x82, 0x34, 'P', 'E', 'V', 'T',
 		     0x08, '_', 'H', 'I', 'D', 0x0d, 'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
 		     0x08, '_', 'U', 'I', 'D', 0x00,
@@ -288,10 +291,12 @@ Test(aml, device_pvpanic_and_mem32)
 		     0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a,
 		     0x47, 0x01, 0x05, 0x05, 0x05, 0x05, 0x01, 0x01,
 		     0x79, 0x00);
+	/* clang-format on */
 	reset(&b);
 
 	cr_assert_eq(aml_device(&b, "HPET", "PNP0103", 0x1234, hpet_res, 1), 0);
 	/* _HID 10 + _UID 8 + _STA 7 + _CRS 23 = 48, + name = 52, PkgLength 53. */
+	/* clang-format off */
 	assert_bytes(&b, 0x5b, 0x82, 0x35, 'H', 'P', 'E', 'T',
 		     0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x01, 0x03,
 		     0x08, '_', 'U', 'I', 'D', 0x0b, 0x34, 0x12,
@@ -299,6 +304,7 @@ Test(aml, device_pvpanic_and_mem32)
 		     0x08, '_', 'C', 'R', 'S', 0x11, 0x11, 0x0a, 0x0e,
 		     0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xd0, 0xfe, 0x00, 0x04, 0x00, 0x00,
 		     0x79, 0x00);
+	/* clang-format on */
 	aml_buf_free(&b);
 }
 
@@ -330,6 +336,7 @@ Test(aml, hostile_input)
 {
 	static const char *const bad_names[] = { "1ABC", "", "ABCDE", "abc", "A.B", "\\ABC" };
 	struct aml_res many[AML_MAX_RES + 1];
+	/* clang-format off */
 	static const struct aml_res bad_res[] = {
 		{ AML_RES_IO, 0x3f8, 0 },	  { AML_RES_IO, 0x3f8, 256 },
 		{ AML_RES_IO, 0x10000, 1 },	  { AML_RES_IO, 0xffff, 2 },
@@ -338,6 +345,7 @@ Test(aml, hostile_input)
 		{ AML_RES_MEM32, 0, 0 },	  { AML_RES_MEM32, 0, 0x100000000 },
 		{ (enum aml_res_type)99, 0, 1 },
 	};
+	/* clang-format on */
 	struct aml_buf b;
 	size_t i;
 
