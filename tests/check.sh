@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make check's test stage (after the build targets): unit tests, the same under
-# ASan+UBSan, then every guest scenario through tests/harness/run.
+# make check's test stage (after the build targets): the clang-format check, unit
+# tests, the same under ASan+UBSan, then every guest scenario through tests/harness/run.
 # One "PASS name" / "FAIL name" line each, then "N passed, N failed".
 #
 #   SCENARIOS="a b"   run only these scenarios (names from tests/harness/scenarios)
@@ -59,7 +59,7 @@ run_unit() {
 if [ "${FORMAT:-1}" != 0 ]; then
 	tests/format-check >"$logs/format.log" 2>&1
 	rc=$?
-	grep -v -E '^(PASS|FAIL) format' "$logs/format.log" | sed 's/^/  /'
+	sed -E 's/^(PASS|FAIL) format ?//; /^$/d; s/^/  /' "$logs/format.log"
 	verdict "$rc" format
 fi
 
