@@ -11,9 +11,9 @@
 
 /* An interrupt source override for the MADT (ISA IRQ -> GSI). */
 struct acpi_irq_override {
-	uint8_t source;	 /* ISA IRQ */
+	uint8_t source; /* ISA IRQ */
 	uint32_t gsi;
-	uint16_t flags;	 /* MPS INTI flags (polarity/trigger), 0 = bus default */
+	uint16_t flags; /* MPS INTI flags (polarity/trigger), 0 = bus default */
 };
 
 /* A table built elsewhere (MCFG, DMAR, ...) that the XSDT must list. */
@@ -23,7 +23,7 @@ struct acpi_extra_table {
 };
 
 struct acpi_tables_cfg {
-	unsigned int ncpus;	 /* local APIC ids 0..ncpus-1, all enabled */
+	unsigned int ncpus; /* local APIC ids 0..ncpus-1, all enabled */
 	uint32_t lapic_addr;
 	uint32_t ioapic_addr;
 	uint8_t ioapic_id;
@@ -59,7 +59,7 @@ int acpi_build_tables(const struct acpi_tables_cfg *cfg, uint64_t base, uint8_t 
 
 /* One ECAM region of the MCFG: the configuration space of buses bus_start..bus_end. */
 struct acpi_mcfg_entry {
-	uint64_t base;	/* address of bus 0's space (even if bus_start > 0), 1 MiB aligned */
+	uint64_t base; /* address of bus 0's space (even if bus_start > 0), 1 MiB aligned */
 	uint16_t segment;
 	uint8_t bus_start;
 	uint8_t bus_end;
@@ -79,10 +79,10 @@ int acpi_build_mcfg(const struct acpi_mcfg_entry *e, size_t n, uint8_t *buf, siz
 /* DMAR (acpi/dmar.c): one DRHD at @base with one PCI-endpoint scope per source id. */
 #define ACPI_DMAR_MAX_SCOPES 256
 struct acpi_dmar_cfg {
-	uint64_t base;		/* register page, 4 KiB aligned, non-zero */
+	uint64_t base; /* register page, 4 KiB aligned, non-zero */
 	uint16_t segment;
-	unsigned int haw;	/* host address width in bits (39, 48) */
-	const uint16_t *sids;	/* bus << 8 | devfn, each a PCI endpoint */
+	unsigned int haw;     /* host address width in bits (39, 48) */
+	const uint16_t *sids; /* bus << 8 | devfn, each a PCI endpoint */
 	size_t nsids;
 };
 

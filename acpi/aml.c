@@ -50,10 +50,10 @@
 #define RES_ADDR_MEMORY 0
 #define RES_ADDR_IO 1
 #define RES_ADDR_BUS 2
-#define RES_ADDR_IO_ENTIRE 0x03 /* type-specific, I/O: ISA and non-ISA ranges */
+#define RES_ADDR_IO_ENTIRE 0x03	     /* type-specific, I/O: ISA and non-ISA ranges */
 #define RES_ADDR_MIN_FIXED (1u << 2) /* general flags; bit 0 clear: producer, bit 1 clear: pos. */
 #define RES_ADDR_MAX_FIXED (1u << 3)
-#define RES_ADDR_MEM_RW 0x01	     /* type-specific, memory: read-write, non-cacheable */
+#define RES_ADDR_MEM_RW 0x01 /* type-specific, memory: read-write, non-cacheable */
 
 /* Longest string aml_string() accepts; far beyond any id, guards silly input. */
 #define AML_STRING_MAX 1024
@@ -511,7 +511,8 @@ static int res_encode(struct aml_buf *b, const struct aml_res *r)
 	case AML_RES_IO_WINDOW:
 		if (r->len == 0 || r->base > 0xffff || r->len > 0x10000 - r->base)
 			return -EINVAL;
-		res_addr_space(b, RES_WORD_ADDR, RES_ADDR_IO, RES_ADDR_IO_ENTIRE, 2, r->base, r->len);
+		res_addr_space(b, RES_WORD_ADDR, RES_ADDR_IO, RES_ADDR_IO_ENTIRE, 2, r->base,
+			       r->len);
 		break;
 	default:
 		return -EINVAL;
@@ -547,8 +548,7 @@ int aml_resource_template(struct aml_buf *b, const struct aml_res *res, size_t n
 	return ret;
 }
 
-int aml_name_resources(struct aml_buf *b, const char *name, const struct aml_res *res,
-		       size_t nres)
+int aml_name_resources(struct aml_buf *b, const char *name, const struct aml_res *res, size_t nres)
 {
 	struct aml_buf val;
 	int ret;

@@ -23,18 +23,18 @@ void aml_buf_free(struct aml_buf *b);
 void aml_append(struct aml_buf *b, const void *bytes, size_t len);
 
 enum aml_res_type {
-	AML_RES_IO,	/* fixed-range I/O ports: base, len (<= 255) */
-	AML_RES_IRQ,	/* ISA IRQ number in base (edge, active-high) */
-	AML_RES_MEM32,	/* 32-bit fixed memory range: base, len */
+	AML_RES_IO,    /* fixed-range I/O ports: base, len (<= 255) */
+	AML_RES_IRQ,   /* ISA IRQ number in base (edge, active-high) */
+	AML_RES_MEM32, /* 32-bit fixed memory range: base, len */
 	/*
 	 * Address-space descriptors a bridge produces for its children (a PCI
 	 * root bridge's _CRS): fixed min/max, positive decode, memory
 	 * non-cacheable and read-write, granularity and translation 0.
 	 */
-	AML_RES_BUS_WINDOW,	/* WordBusNumber: first bus in base, bus count in len */
-	AML_RES_MEM32_WINDOW,	/* DWordMemory: base, len, below 4 GiB */
-	AML_RES_MEM64_WINDOW,	/* QWordMemory: base, len, anywhere */
-	AML_RES_IO_WINDOW,	/* WordIO: base, len, inside the 64 KiB port space */
+	AML_RES_BUS_WINDOW,   /* WordBusNumber: first bus in base, bus count in len */
+	AML_RES_MEM32_WINDOW, /* DWordMemory: base, len, below 4 GiB */
+	AML_RES_MEM64_WINDOW, /* QWordMemory: base, len, anywhere */
+	AML_RES_IO_WINDOW,    /* WordIO: base, len, inside the 64 KiB port space */
 };
 
 struct aml_res {
@@ -95,8 +95,7 @@ int aml_name_id(struct aml_buf *b, const char *name, const char *id);
 /* Name (NAME, Package () { v0, v1, ... }) of integers; at most 255 elements. */
 int aml_name_package(struct aml_buf *b, const char *name, const uint64_t *vals, size_t n);
 /* Name (NAME, ResourceTemplate () { res... EndTag }). */
-int aml_name_resources(struct aml_buf *b, const char *name, const struct aml_res *res,
-		       size_t nres);
+int aml_name_resources(struct aml_buf *b, const char *name, const struct aml_res *res, size_t nres);
 
 /* ResourceTemplate () { ... } as a Buffer object (term), EndTag included. */
 int aml_resource_template(struct aml_buf *b, const struct aml_res *res, size_t nres);

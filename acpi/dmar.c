@@ -32,7 +32,7 @@ int acpi_build_dmar(const struct acpi_dmar_cfg *cfg, uint8_t *buf, size_t cap)
 	memset(buf, 0, len);
 	acpi_table_header(buf, "DMAR", 1, (uint32_t)len);
 	buf[36] = (uint8_t)(cfg->haw - 1); /* Host Address Width: N - 1 */
-	buf[37] = 0;			     /* no interrupt remapping, no x2APIC opt-out */
+	buf[37] = 0;			   /* no interrupt remapping, no x2APIC opt-out */
 	d = buf + DMAR_HDR_LEN;
 	put_le16(d, 0); /* DRHD */
 	put_le16(d + 2, (uint16_t)(DRHD_LEN + cfg->nsids * SCOPE_LEN));
@@ -46,10 +46,10 @@ int acpi_build_dmar(const struct acpi_dmar_cfg *cfg, uint8_t *buf, size_t cap)
 
 		d[0] = 1; /* PCI endpoint */
 		d[1] = SCOPE_LEN;
-		d[4] = 0; /* enumeration id */
-		d[5] = (uint8_t)(sid >> 8);	 /* start bus */
+		d[4] = 0;			     /* enumeration id */
+		d[5] = (uint8_t)(sid >> 8);	     /* start bus */
 		d[6] = (uint8_t)((sid >> 3) & 0x1f); /* device */
-		d[7] = (uint8_t)(sid & 7);	 /* function */
+		d[7] = (uint8_t)(sid & 7);	     /* function */
 	}
 	acpi_table_finish(buf, (uint32_t)len);
 	return (int)len;

@@ -90,7 +90,7 @@ void host_iommu_close(struct host_iommu *h)
 
 int host_iommu_destroy(struct host_iommu *h, uint32_t id)
 {
-	struct iommu_destroy cmd = {.size = sizeof(cmd), .id = id};
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
 	int ret = hio(h, IOMMU_DESTROY, &cmd);
 
 	if (ret < 0)
@@ -100,7 +100,7 @@ int host_iommu_destroy(struct host_iommu *h, uint32_t id)
 
 int host_iommu_ioas_alloc(struct host_iommu *h, uint32_t *ioas_id)
 {
-	struct iommu_ioas_alloc cmd = {.size = sizeof(cmd)};
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
 	int ret = hio(h, IOMMU_IOAS_ALLOC, &cmd);
 
 	if (ret < 0) {
@@ -116,10 +116,10 @@ int host_iommu_ioas_iova_ranges(struct host_iommu *h, uint32_t ioas_id,
 				uint64_t *alignment)
 {
 	struct iommu_ioas_iova_ranges cmd = {
-	    .size = sizeof(cmd),
-	    .ioas_id = ioas_id,
-	    .num_iovas = max,
-	    .allowed_iovas = (uintptr_t)ranges,
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = max,
+		.allowed_iovas = (uintptr_t)ranges,
 	};
 	int ret = hio(h, IOMMU_IOAS_IOVA_RANGES, &cmd);
 
@@ -138,12 +138,12 @@ int host_iommu_ioas_map(struct host_iommu *h, uint32_t ioas_id, const void *va, 
 			uint64_t *iova, uint32_t flags)
 {
 	struct iommu_ioas_map cmd = {
-	    .size = sizeof(cmd),
-	    .flags = flags,
-	    .ioas_id = ioas_id,
-	    .user_va = (uintptr_t)va,
-	    .length = len,
-	    .iova = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? *iova : 0,
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = (flags & IOMMU_IOAS_MAP_FIXED_IOVA) ? *iova : 0,
 	};
 	int ret = hio(h, IOMMU_IOAS_MAP, &cmd);
 
@@ -162,10 +162,10 @@ int host_iommu_ioas_unmap(struct host_iommu *h, uint32_t ioas_id, uint64_t iova,
 			  uint64_t *unmapped)
 {
 	struct iommu_ioas_unmap cmd = {
-	    .size = sizeof(cmd),
-	    .ioas_id = ioas_id,
-	    .iova = iova,
-	    .length = len,
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = len,
 	};
 	int ret = hio(h, IOMMU_IOAS_UNMAP, &cmd);
 
@@ -249,12 +249,12 @@ static int check_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct 
 		}
 		if (!range_fits(r, n, g->gpa, last)) {
 			log_error(
-			    "iommufd: guest RAM [%#llx, %#llx] (region %u) is outside the host "
-			    "IOMMU's usable IOVA ranges of IOAS %u (%u ranges, first [%#llx, "
-			    "%#llx]); cannot map it at IOVA == GPA",
-			    (unsigned long long)g->gpa, (unsigned long long)last, i, ioas_id, n,
-			    n ? (unsigned long long)r[0].start : 0ull,
-			    n ? (unsigned long long)r[0].last : 0ull);
+				"iommufd: guest RAM [%#llx, %#llx] (region %u) is outside the host "
+				"IOMMU's usable IOVA ranges of IOAS %u (%u ranges, first [%#llx, "
+				"%#llx]); cannot map it at IOVA == GPA",
+				(unsigned long long)g->gpa, (unsigned long long)last, i, ioas_id, n,
+				n ? (unsigned long long)r[0].start : 0ull,
+				n ? (unsigned long long)r[0].last : 0ull);
 			ret = -ERANGE;
 			goto out;
 		}
@@ -274,8 +274,8 @@ out:
 
 int host_iommu_map_guest_mem(struct host_iommu *h, uint32_t ioas_id, const struct guest_mem *mem)
 {
-	const uint32_t flags =
-	    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	const uint32_t flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			       IOMMU_IOAS_MAP_WRITEABLE;
 	unsigned int i;
 	int ret;
 
@@ -334,11 +334,11 @@ int host_iommu_hwpt_alloc_paging(struct host_iommu *h, uint32_t dev_id, uint32_t
 				 uint32_t flags, uint32_t *hwpt_id)
 {
 	struct iommu_hwpt_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .flags = flags,
-	    .dev_id = dev_id,
-	    .pt_id = ioas_id,
-	    .data_type = IOMMU_HWPT_DATA_NONE,
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = ioas_id,
+		.data_type = IOMMU_HWPT_DATA_NONE,
 	};
 
 	return hwpt_alloc(h, &cmd, "paging", hwpt_id);
@@ -349,14 +349,14 @@ int host_iommu_hwpt_alloc_nested(struct host_iommu *h, uint32_t dev_id, uint32_t
 				 uint32_t fault_id, uint32_t *hwpt_id)
 {
 	struct iommu_hwpt_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .flags = fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0,
-	    .dev_id = dev_id,
-	    .pt_id = parent_id,
-	    .data_type = data_type,
-	    .data_len = data_len,
-	    .data_uptr = (uintptr_t)data,
-	    .fault_id = fault_id,
+		.size = sizeof(cmd),
+		.flags = fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0,
+		.dev_id = dev_id,
+		.pt_id = parent_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
 	};
 
 	return hwpt_alloc(h, &cmd, "nested", hwpt_id);
@@ -379,7 +379,7 @@ int host_iommu_hwpt_alloc_smmuv3(struct host_iommu *h, uint32_t dev_id, uint32_t
 int host_iommu_hwpt_alloc_selftest(struct host_iommu *h, uint32_t dev_id, uint32_t parent_id,
 				   uint32_t iotlb, uint32_t *hwpt_id)
 {
-	struct iommu_hwpt_selftest data = {.iotlb = iotlb};
+	struct iommu_hwpt_selftest data = { .iotlb = iotlb };
 
 	return host_iommu_hwpt_alloc_nested(h, dev_id, parent_id, IOMMU_HWPT_DATA_SELFTEST, &data,
 					    sizeof(data), 0, hwpt_id);
@@ -387,7 +387,7 @@ int host_iommu_hwpt_alloc_selftest(struct host_iommu *h, uint32_t dev_id, uint32
 
 int host_iommu_fault_alloc(struct host_iommu *h, uint32_t *fault_id, int *fault_fd)
 {
-	struct iommu_fault_alloc cmd = {.size = sizeof(cmd)};
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
 	int ret = hio(h, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
 
 	if (ret < 0) {
@@ -404,12 +404,12 @@ static int invalidate_once(struct host_iommu *h, uint32_t id, uint32_t data_type
 			   const void *entries, uint32_t n, uint32_t entry_len, uint32_t *done)
 {
 	struct iommu_hwpt_invalidate cmd = {
-	    .size = sizeof(cmd),
-	    .hwpt_id = id,
-	    .data_uptr = (uintptr_t)entries,
-	    .data_type = data_type,
-	    .entry_len = entry_len,
-	    .entry_num = n,
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_uptr = (uintptr_t)entries,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = n,
 	};
 	int ret = hio(h, IOMMU_HWPT_INVALIDATE, &cmd);
 
@@ -449,8 +449,8 @@ int host_iommu_invalidate(struct host_iommu *h, uint32_t hwpt_or_viommu_id, uint
 		return -EINVAL;
 	}
 	if (n <= cap)
-		ret =
-		    invalidate_once(h, hwpt_or_viommu_id, data_type, entries, n, entry_len, &total);
+		ret = invalidate_once(h, hwpt_or_viommu_id, data_type, entries, n, entry_len,
+				      &total);
 	while (n > cap && total < n) {
 		uint32_t chunk = n - total < cap ? n - total : cap;
 		uint32_t done = 0;
@@ -477,10 +477,10 @@ int host_iommu_get_hw_info(struct host_iommu *h, uint32_t dev_id, struct host_io
 
 	memset(info, 0, sizeof(*info));
 	cmd = (struct iommu_hw_info){
-	    .size = sizeof(cmd),
-	    .dev_id = dev_id,
-	    .data_len = sizeof(info->raw),
-	    .data_uptr = (uintptr_t)info->raw,
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = sizeof(info->raw),
+		.data_uptr = (uintptr_t)info->raw,
 	};
 	ret = hio(h, IOMMU_GET_HW_INFO, &cmd);
 	if (ret < 0) {
@@ -502,7 +502,7 @@ static int vfio_io(struct host_iommu *h, int dev_fd, unsigned long request, void
 
 int host_iommu_vfio_bind(struct host_iommu *h, int dev_fd, uint32_t *dev_id)
 {
-	struct vfio_device_bind_iommufd cmd = {.argsz = sizeof(cmd), .iommufd = h->fd};
+	struct vfio_device_bind_iommufd cmd = { .argsz = sizeof(cmd), .iommufd = h->fd };
 	int ret = vfio_io(h, dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &cmd);
 
 	if (ret < 0) {
@@ -516,7 +516,7 @@ int host_iommu_vfio_bind(struct host_iommu *h, int dev_fd, uint32_t *dev_id)
 
 int host_iommu_vfio_attach(struct host_iommu *h, int dev_fd, uint32_t pt_id, uint32_t *attached)
 {
-	struct vfio_device_attach_iommufd_pt cmd = {.argsz = sizeof(cmd), .pt_id = pt_id};
+	struct vfio_device_attach_iommufd_pt cmd = { .argsz = sizeof(cmd), .pt_id = pt_id };
 	int ret = vfio_io(h, dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
 
 	if (ret < 0) {
@@ -531,7 +531,7 @@ int host_iommu_vfio_attach(struct host_iommu *h, int dev_fd, uint32_t pt_id, uin
 
 int host_iommu_vfio_detach(struct host_iommu *h, int dev_fd)
 {
-	struct vfio_device_detach_iommufd_pt cmd = {.argsz = sizeof(cmd)};
+	struct vfio_device_detach_iommufd_pt cmd = { .argsz = sizeof(cmd) };
 	int ret = vfio_io(h, dev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd);
 
 	if (ret < 0) {

@@ -161,8 +161,7 @@ const char *host_iommu_feature_name(enum host_iommu_feature f);
 int host_iommu_viommu_alloc(struct host_iommu *h, uint32_t dev_id, uint32_t nest_parent_id,
 			    uint32_t type, uint32_t *viommu_id);
 int host_iommu_viommu_alloc_data(struct host_iommu *h, uint32_t dev_id, uint32_t nest_parent_id,
-				 uint32_t type, void *data, uint32_t data_len,
-				 uint32_t *viommu_id);
+				 uint32_t type, void *data, uint32_t data_len, uint32_t *viommu_id);
 /*
  * Tells the vIOMMU that @dev_id is the device the guest calls @virt_id (VT-d source ID, SMMUv3
  * StreamID). vIOMMU-targeted invalidations and vEVENTs name devices by this ID; one vDEVICE per
@@ -192,10 +191,10 @@ int host_iommu_hw_queue_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t
  * takes the next sequence number (0..INT_MAX, then 0 again).
  */
 struct host_iommu_vevent_stream {
-	uint32_t next_seq; /* the sequence the next record should carry */
-	bool seq_known;	   /* false until the first record (or host_iommu_vevent_stream_init) */
-	uint64_t events;   /* records with a payload seen */
-	uint64_t lost;	   /* events known to be lost (a lower bound without a baseline) */
+	uint32_t next_seq;  /* the sequence the next record should carry */
+	bool seq_known;	    /* false until the first record (or host_iommu_vevent_stream_init) */
+	uint64_t events;    /* records with a payload seen */
+	uint64_t lost;	    /* events known to be lost (a lower bound without a baseline) */
 	uint64_t overflows; /* LOST_EVENTS records seen */
 };
 
@@ -203,10 +202,10 @@ struct host_iommu_vevent_stream {
 void host_iommu_vevent_stream_init(struct host_iommu_vevent_stream *st);
 
 struct host_iommu_vevent {
-	uint32_t flags;	   /* IOMMU_VEVENTQ_FLAG_* from the header */
+	uint32_t flags; /* IOMMU_VEVENTQ_FLAG_* from the header */
 	uint32_t sequence;
-	const void *data;  /* the payload; NULL for a LOST_EVENTS record */
-	uint32_t gap;	   /* events lost right before this record, or that it reports */
+	const void *data; /* the payload; NULL for a LOST_EVENTS record */
+	uint32_t gap;	  /* events lost right before this record, or that it reports */
 };
 
 /*

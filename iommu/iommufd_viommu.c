@@ -70,7 +70,7 @@ static int probe(struct host_iommu *h, unsigned long request, void *cmd, const u
 
 int host_iommu_probe_viommu(struct host_iommu *h)
 {
-	struct iommu_viommu_alloc cmd = {.size = sizeof(cmd), .type = IOMMU_VIOMMU_TYPE_DEFAULT};
+	struct iommu_viommu_alloc cmd = { .size = sizeof(cmd), .type = IOMMU_VIOMMU_TYPE_DEFAULT };
 	int f = probe(h, IOMMU_VIOMMU_ALLOC, &cmd, &cmd.out_viommu_id, "vIOMMU");
 
 	if (f == HOST_IOMMU_FEATURE_ABSENT)
@@ -82,7 +82,8 @@ int host_iommu_probe_viommu(struct host_iommu *h)
 
 int host_iommu_probe_veventq(struct host_iommu *h)
 {
-	struct iommu_veventq_alloc cmd = {.size = sizeof(cmd), .type = IOMMU_VEVENTQ_TYPE_DEFAULT};
+	struct iommu_veventq_alloc cmd = { .size = sizeof(cmd),
+					   .type = IOMMU_VEVENTQ_TYPE_DEFAULT };
 	int f;
 
 	if (h->viommu == HOST_IOMMU_FEATURE_ABSENT) {
@@ -104,8 +105,9 @@ int host_iommu_probe_veventq(struct host_iommu *h)
 int host_iommu_probe_hw_queue(struct host_iommu *h)
 {
 	/* length 1: a kernel that skipped the type check would still fail on viommu_id 0. */
-	struct iommu_hw_queue_alloc cmd = {
-	    .size = sizeof(cmd), .type = IOMMU_HW_QUEUE_TYPE_DEFAULT, .length = 1};
+	struct iommu_hw_queue_alloc cmd = { .size = sizeof(cmd),
+					    .type = IOMMU_HW_QUEUE_TYPE_DEFAULT,
+					    .length = 1 };
 	int f;
 
 	if (h->viommu == HOST_IOMMU_FEATURE_ABSENT) {
@@ -124,12 +126,12 @@ int host_iommu_viommu_alloc_data(struct host_iommu *h, uint32_t dev_id, uint32_t
 				 uint32_t type, void *data, uint32_t data_len, uint32_t *viommu_id)
 {
 	struct iommu_viommu_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .type = type,
-	    .dev_id = dev_id,
-	    .hwpt_id = nest_parent_id,
-	    .data_len = data ? data_len : 0,
-	    .data_uptr = (uintptr_t)data,
+		.size = sizeof(cmd),
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = nest_parent_id,
+		.data_len = data ? data_len : 0,
+		.data_uptr = (uintptr_t)data,
 	};
 	int ret;
 
@@ -160,10 +162,10 @@ int host_iommu_vdevice_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t 
 			     uint64_t virt_id, uint32_t *vdevice_id)
 {
 	struct iommu_vdevice_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .viommu_id = viommu_id,
-	    .dev_id = dev_id,
-	    .virt_id = virt_id,
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
 	};
 	int ret;
 
@@ -187,10 +189,10 @@ int host_iommu_veventq_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t 
 			     uint32_t depth, uint32_t *veventq_id, int *veventq_fd)
 {
 	struct iommu_veventq_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .viommu_id = viommu_id,
-	    .type = type,
-	    .veventq_depth = depth,
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.veventq_depth = depth,
 	};
 	int ret;
 
@@ -216,12 +218,12 @@ int host_iommu_hw_queue_alloc(struct host_iommu *h, uint32_t viommu_id, uint32_t
 			      uint32_t index, uint64_t iova, uint64_t len, uint32_t *hw_queue_id)
 {
 	struct iommu_hw_queue_alloc cmd = {
-	    .size = sizeof(cmd),
-	    .viommu_id = viommu_id,
-	    .type = type,
-	    .index = index,
-	    .nesting_parent_iova = iova,
-	    .length = len,
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.index = index,
+		.nesting_parent_iova = iova,
+		.length = len,
 	};
 	int ret;
 
@@ -272,7 +274,8 @@ int host_iommu_vevent_parse(struct host_iommu_vevent_stream *st, const void *buf
 		 * latest one when several were dropped), so everything from the expected sequence
 		 * up to this one is gone, and the next event carries seq + 1.
 		 */
-		ev->gap = st->seq_known ? ((seq - st->next_seq) & IOMMU_VEVENT_SEQUENCE_MAX) + 1 : 1;
+		ev->gap = st->seq_known ? ((seq - st->next_seq) & IOMMU_VEVENT_SEQUENCE_MAX) + 1
+					: 1;
 		st->lost += ev->gap;
 		st->overflows++;
 		st->next_seq = (seq + 1) & IOMMU_VEVENT_SEQUENCE_MAX;

@@ -40,9 +40,9 @@ static int test_cmd(struct mock_backend *m, struct iommu_test_cmd *cmd)
 static const char *iotlb_slot(struct mock_backend *m, uint32_t hwpt, uint32_t slot)
 {
 	struct iommu_test_cmd cmd = {
-	    .op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-	    .id = hwpt,
-	    .check_iotlb = {.id = slot, .iotlb = 0},
+		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		.id = hwpt,
+		.check_iotlb = { .id = slot, .iotlb = 0 },
 	};
 
 	if (!test_cmd(m, &cmd))
@@ -108,7 +108,7 @@ static int mock_map_ram(struct mock_backend *m, const struct guest_mem *ram)
 /* IOAS with guest RAM, mock device, nest parent, nested selftest HWPT with the device on it. */
 static int mock_build(struct mock_backend *m, const struct guest_mem *ram)
 {
-	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN};
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN };
 	int ret;
 
 	ret = host_iommu_ioas_alloc(&m->h, &m->ioas);
@@ -117,11 +117,12 @@ static int mock_build(struct mock_backend *m, const struct guest_mem *ram)
 	cmd.id = m->ioas;
 	ret = test_cmd(m, &cmd);
 	if (ret < 0) {
-		log_error("vtd-mock: IOMMU_TEST_OP_MOCK_DOMAIN: %s%s", strerror(-ret),
-			  ret == -ENOTTY ? " (kernel without CONFIG_IOMMUFD_TEST)"
-			  : ret == -EINVAL
-			      ? " (on 6.12 the mock cannot bind while a VT-d/AMD-Vi unit is registered)"
-			      : "");
+		log_error(
+			"vtd-mock: IOMMU_TEST_OP_MOCK_DOMAIN: %s%s", strerror(-ret),
+			ret == -ENOTTY ? " (kernel without CONFIG_IOMMUFD_TEST)"
+			: ret == -EINVAL
+				? " (on 6.12 the mock cannot bind while a VT-d/AMD-Vi unit is registered)"
+				: "");
 		return ret;
 	}
 	m->stdev = cmd.mock_domain.out_stdev_id;
@@ -139,9 +140,9 @@ static int mock_build(struct mock_backend *m, const struct guest_mem *ram)
 		return ret;
 	/* Like a nested VFIO device: the device's DMA goes through the nested HWPT. */
 	cmd = (struct iommu_test_cmd){
-	    .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-	    .id = m->stdev,
-	    .mock_domain_replace = {.pt_id = m->nested},
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = m->stdev,
+		.mock_domain_replace = { .pt_id = m->nested },
 	};
 	ret = test_cmd(m, &cmd);
 	if (ret < 0)
@@ -166,7 +167,7 @@ static int find_device(struct pci_bus *bus, uint16_t vendor, uint16_t device, ui
 int mock_backend_setup(struct vm *vm, struct pci_bus *bus)
 {
 	const char *want = getenv(MOCK_BACKEND_ENV);
-	struct viommu_host_dev hd = {0};
+	struct viommu_host_dev hd = { 0 };
 	struct vtd *vtd = vtd_of_vm(vm);
 	struct mock_backend *m;
 	uint16_t sid;
@@ -200,18 +201,18 @@ int mock_backend_setup(struct vm *vm, struct pci_bus *bus)
 	hd.host = &m->h;
 	hd.dev_id = m->dev;
 	hd.target = (struct viommu_host_target){
-	    .id = m->nested,
-	    .data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-	    .entry_len = sizeof(struct iommu_hwpt_invalidate_selftest),
-	    .encode = mock_backend_encode,
-	    .opaque = m,
+		.id = m->nested,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(struct iommu_hwpt_invalidate_selftest),
+		.encode = mock_backend_encode,
+		.opaque = m,
 	};
 	hd.all_domains = true; /* the test guest programs no context entries */
 	hd.mode = VIOMMU_HOST_FORWARD;
 	ret = vtd_add_host_dev(vtd, &hd);
 	if (ret < 0) {
-		log_error("vtd-mock: vtd_add_host_dev(%02x:%02x.%x): %s", sid >> 8, (sid >> 3) & 0x1f,
-			  sid & 7, strerror(-ret));
+		log_error("vtd-mock: vtd_add_host_dev(%02x:%02x.%x): %s", sid >> 8,
+			  (sid >> 3) & 0x1f, sid & 7, strerror(-ret));
 		return KITE_EXIT_DEVICE;
 	}
 	log_info("vtd-mock: virtio-rng %02x:%02x.%x backed by mock device %u: ioas %u, nest "

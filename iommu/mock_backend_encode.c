@@ -59,7 +59,8 @@ int mock_backend_clip_ram(const struct guest_mem *ram, const struct iommu_iova_r
 			if (n == GUEST_MEM_MAX_REGIONS)
 				return -E2BIG;
 			out->regions[n] = (struct guest_mem_region){
-			    .gpa = lo, .size = hi - lo + 1, .hva = g->hva + (lo - g->gpa)};
+				.gpa = lo, .size = hi - lo + 1, .hva = g->hva + (lo - g->gpa)
+			};
 			out->ram_size += hi - lo + 1;
 			n++;
 		}

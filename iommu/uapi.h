@@ -665,10 +665,10 @@ struct iommu_test_cmd {
 		struct {
 			__u32 id;    /* slot 0..3; the device is the command's @id */
 			__u32 cache; /* expected value */
-		} check_dev_cache; /* v6.13 */
+		} check_dev_cache;   /* v6.13 */
 		struct {
 			__u32 dev_id; /* must be attached to a nested HWPT of its vIOMMU */
-		} trigger_vevent;  /* v6.15 */
+		} trigger_vevent;     /* v6.15 */
 	};
 	__u32 last;
 };

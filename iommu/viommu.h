@@ -34,12 +34,12 @@ enum viommu_inval_scope {
 
 struct viommu_inval {
 	enum viommu_inval_scope scope;
-	uint16_t did;	   /* VT-d domain id (SMMUv3: VMID/ASID later) */
-	bool has_pasid;	   /* VT-d PASID-based descriptor (type 6) */
+	uint16_t did;	/* VT-d domain id (SMMUv3: VMID/ASID later) */
+	bool has_pasid; /* VT-d PASID-based descriptor (type 6) */
 	uint32_t pasid;
-	uint64_t addr;	   /* 4 KiB aligned; RANGE only */
-	uint64_t npages;   /* RANGE only; >= 1, may be UINT64_MAX >> 12 for "everything" */
-	bool leaf;	   /* the guest only changed leaf entries (VT-d IH) */
+	uint64_t addr;	    /* 4 KiB aligned; RANGE only */
+	uint64_t npages;    /* RANGE only; >= 1, may be UINT64_MAX >> 12 for "everything" */
+	bool leaf;	    /* the guest only changed leaf entries (VT-d IH) */
 	const uint8_t *raw; /* the guest descriptor as copied (validated), for native formats */
 	uint32_t raw_len;   /* 16 or 32 */
 	uint32_t raw_type;  /* the descriptor type (VT-d: 2 IOTLB, 6 PASID-IOTLB) */
@@ -50,9 +50,9 @@ struct viommu_inval {
  * (same @id): their entries then land in the same array and the same call.
  */
 struct viommu_host_target {
-	uint32_t id;	     /* nested HWPT or vIOMMU id: host_iommu_invalidate()'s target */
-	uint32_t data_type;  /* IOMMU_HWPT_INVALIDATE_DATA_* / IOMMU_VIOMMU_INVALIDATE_DATA_* */
-	uint32_t entry_len;  /* bytes per host entry, 1..VIOMMU_MAX_ENTRY_LEN */
+	uint32_t id;	    /* nested HWPT or vIOMMU id: host_iommu_invalidate()'s target */
+	uint32_t data_type; /* IOMMU_HWPT_INVALIDATE_DATA_* / IOMMU_VIOMMU_INVALIDATE_DATA_* */
+	uint32_t entry_len; /* bytes per host entry, 1..VIOMMU_MAX_ENTRY_LEN */
 	/*
 	 * Encodes @inv as one host entry of entry_len bytes at @entry (zeroed by the caller).
 	 * Returns 0 (entry added), 1 (nothing to forward for this device: skipped), or -errno:
@@ -72,9 +72,9 @@ enum viommu_host_mode {
 };
 
 struct viommu_host_dev {
-	uint16_t sid;		  /* PCI source id on the unit: bus << 8 | devfn */
-	struct host_iommu *host;  /* the iommufd it is bound to */
-	uint32_t dev_id;	  /* the kernel's device id (IOMMU_VFIO/mock bind) */
+	uint16_t sid;		 /* PCI source id on the unit: bus << 8 | devfn */
+	struct host_iommu *host; /* the iommufd it is bound to */
+	uint32_t dev_id;	 /* the kernel's device id (IOMMU_VFIO/mock bind) */
 	struct viommu_host_target target;
 	/*
 	 * true: every IOTLB invalidation of the unit is offered to encode(), whatever its domain
@@ -83,17 +83,17 @@ struct viommu_host_dev {
 	 */
 	bool all_domains;
 	enum viommu_host_mode mode;
-	uint32_t ioas_id;	  /* SHADOW: the IOAS kite maps the guest's translations into */
+	uint32_t ioas_id; /* SHADOW: the IOAS kite maps the guest's translations into */
 };
 
 /* Per-unit counters, printed at exit as the `kite: vtd: ...` line. */
 struct viommu_counters {
-	uint64_t doorbells;	/* tail writes that found new descriptors */
-	uint64_t descriptors;	/* descriptors consumed (including the failing one) */
-	uint64_t forwarded;	/* host entries handed to host_iommu_invalidate() */
-	uint64_t host_calls;	/* host_iommu_invalidate() calls */
-	uint64_t iqe;		/* queue errors raised */
-	uint64_t faults;	/* DMA faults recorded or suppressed */
+	uint64_t doorbells;   /* tail writes that found new descriptors */
+	uint64_t descriptors; /* descriptors consumed (including the failing one) */
+	uint64_t forwarded;   /* host entries handed to host_iommu_invalidate() */
+	uint64_t host_calls;  /* host_iommu_invalidate() calls */
+	uint64_t iqe;	      /* queue errors raised */
+	uint64_t faults;      /* DMA faults recorded or suppressed */
 };
 
 /*

@@ -12,8 +12,8 @@
 #include "devices/pci/pci.h"
 #include "devices/vfio/vfio.h"
 #include "devices/virtio/virtio.h"
-#include "iommu/vtd/vtd.h"
 #include "iommu/mock_backend.h"
+#include "iommu/vtd/vtd.h"
 #include "vmm/arch.h"
 #include "vmm/config_fd.h"
 #include "vmm/exitcode.h"
@@ -84,7 +84,7 @@ static int build_pci(struct vm *vm)
 		.mmio32_size = X86_PCI_MMIO32_SIZE,
 		/* Above all RAM (and never below 4 GiB), 1 GiB aligned. */
 		.mmio64_base = ALIGN_UP(top->gpa + top->size > (1ULL << 32) ? top->gpa + top->size
-									 : (1ULL << 32),
+									    : (1ULL << 32),
 					1ULL << 30),
 		.mmio64_size = X86_PCI_MMIO64_SIZE,
 		.io_base = X86_PCI_IO_BASE,
@@ -99,16 +99,17 @@ static int build_pci(struct vm *vm)
 		if (build_disk(vm, bus, &cfg->disks[i]))
 			return KITE_EXIT_DEVICE;
 	for (unsigned int i = 0; i < cfg->nnets; i++)
-		if (cfg->nets[i].fd_name ? build_fd_net(vm, bus, &cfg->nets[i])
-					 : virtio_net_create(vm, bus, cfg->nets[i].tap,
-							     cfg->nets[i].has_mac ? cfg->nets[i].mac
-										  : NULL))
+		if (cfg->nets[i].fd_name
+			    ? build_fd_net(vm, bus, &cfg->nets[i])
+			    : virtio_net_create(vm, bus, cfg->nets[i].tap,
+						cfg->nets[i].has_mac ? cfg->nets[i].mac : NULL))
 			return KITE_EXIT_DEVICE;
 	/* With a virtio console, stdin belongs to it rather than to the UART. */
 	if (cfg->console == CONSOLE_VIRTIO &&
 	    virtio_console_create(vm, bus,
-				  cfg->serial == SERIAL_STDIO && fd_pollable(STDIN_FILENO) ? STDIN_FILENO
-											 : -1,
+				  cfg->serial == SERIAL_STDIO && fd_pollable(STDIN_FILENO)
+					  ? STDIN_FILENO
+					  : -1,
 				  STDOUT_FILENO))
 		return KITE_EXIT_DEVICE;
 	if (cfg->rng && virtio_rng_create(vm, bus))
@@ -140,8 +141,9 @@ static int build_iommu(struct vm *vm)
 		return 0;
 	switch (c->mode) {
 	case IOMMU_MODE_NESTED:
-		log_error("--iommu vtd,mode=nested: not available: kite has no nesting over a host "
-			  "VT-d (IOMMU_HWPT_DATA_VTD_S1 on a host with ECAP.NEST); use mode=shadow");
+		log_error(
+			"--iommu vtd,mode=nested: not available: kite has no nesting over a host "
+			"VT-d (IOMMU_HWPT_DATA_VTD_S1 on a host with ECAP.NEST); use mode=shadow");
 		return KITE_EXIT_DEVICE;
 	case IOMMU_MODE_SHADOW:
 		p.mode = VTD_MODE_SHADOW;

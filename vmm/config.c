@@ -81,11 +81,24 @@ int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	if (*end) {
 		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		case 't': case 'T': shift = 40; break;
-		default: return -EINVAL;
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		case 't':
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			return -EINVAL;
 		}
 		end++;
 		if (!strcmp(end, "iB") || !strcmp(end, "B"))
@@ -209,7 +222,8 @@ static int parse_mac(const char *v, uint8_t mac[6])
 	char tail;
 
 	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6 || strlen(v) != 17)
+		   &tail) != 6 ||
+	    strlen(v) != 17)
 		return -EINVAL;
 	/* %x also takes a sign, blanks or 0x: insist on two hex digits per byte. */
 	for (int i = 0; i < 17; i++)
@@ -228,8 +242,8 @@ static int net_kv(void *ctx, const char *k, const char *v)
 	struct net_config *n = ctx;
 
 	/* A Linux interface name: 1..15 bytes, no '/' or white space, not "." or "..". */
-	if (!strcmp(k, "tap") && *v && strlen(v) < 16 && !strpbrk(v, "/ \t\n") &&
-	    strcmp(v, ".") && strcmp(v, "..")) {
+	if (!strcmp(k, "tap") && *v && strlen(v) < 16 && !strpbrk(v, "/ \t\n") && strcmp(v, ".") &&
+	    strcmp(v, "..")) {
 		set_str(&n->tap, v);
 		return 0;
 	}
@@ -410,7 +424,8 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		cfg->cpus = (unsigned int)n;
 	} else if (!strcmp(key, "serial")) {
 		if (parse_serial(val, cfg))
-			return usage_error("invalid serial '%s' (use stdio, file:PATH or none)", val);
+			return usage_error("invalid serial '%s' (use stdio, file:PATH or none)",
+					   val);
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_seconds(val, &cfg->timeout))
 			return usage_error("invalid timeout '%s' (seconds, >= 0)", val);
@@ -418,27 +433,30 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		if (cfg->ndisks == KITE_MAX_DISKS)
 			return usage_error("too many --disk (at most %d)", KITE_MAX_DISKS);
 		if (parse_disk(val, &cfg->disks[cfg->ndisks]))
-			return usage_error("invalid --disk '%s' (use path=FILE|fd=NAME[,readonly=on][,cache=none|writeback])",
-					   val);
+			return usage_error(
+				"invalid --disk '%s' (use path=FILE|fd=NAME[,readonly=on][,cache=none|writeback])",
+				val);
 		cfg->ndisks++;
 	} else if (!strcmp(key, "net")) {
 		if (cfg->nnets == KITE_MAX_NETS)
 			return usage_error("too many --net (at most %d)", KITE_MAX_NETS);
 		if (parse_net(val, &cfg->nets[cfg->nnets]))
-			return usage_error("invalid --net '%s' (use tap=NAME|fd=NAME[,mac=52:54:00:12:34:56])",
-					   val);
+			return usage_error(
+				"invalid --net '%s' (use tap=NAME|fd=NAME[,mac=52:54:00:12:34:56])",
+				val);
 		cfg->nnets++;
 	} else if (!strcmp(key, "vfio")) {
 		if (cfg->nvfio == KITE_MAX_VFIO)
 			return usage_error("too many --vfio (at most %d)", KITE_MAX_VFIO);
 		if (parse_vfio(val, &cfg->vfio[cfg->nvfio]))
 			return usage_error("invalid --vfio '%s' (use bdf=0000:00:04.0|"
-					   "path=/dev/vfio/devices/vfioN|fd=NAME)", val);
+					   "path=/dev/vfio/devices/vfioN|fd=NAME)",
+					   val);
 		cfg->nvfio++;
 	} else if (!strcmp(key, "iommufd")) {
 		if (parse_iommufd(val, &cfg->iommufd_fd))
-			return usage_error("invalid --iommufd '%s' (use fd=NAME, an open /dev/iommu)",
-					   val);
+			return usage_error(
+				"invalid --iommufd '%s' (use fd=NAME, an open /dev/iommu)", val);
 	} else if (!strcmp(key, "console")) {
 		if (!strcmp(val, "serial"))
 			cfg->console = CONSOLE_SERIAL;
@@ -457,12 +475,14 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 
 		if (parse_iommu(val, &cfg->iommu, &bad))
 			return usage_error("invalid --iommu '%s' at '%s' (use vtd[,scalable=on|off]"
-					   "[,aw=39|48][,mode=auto|emulated|shadow|nested])", val, bad);
+					   "[,aw=39|48][,mode=auto|emulated|shadow|nested])",
+					   val, bad);
 	} else if (!strcmp(key, "log-level") || !strcmp(key, "log_level")) {
 		int lvl = log_parse_level(val);
 
 		if (lvl < 0)
-			return usage_error("invalid log level '%s' (error, warn, info, debug)", val);
+			return usage_error("invalid log level '%s' (error, warn, info, debug)",
+					   val);
 		cfg->log_level = lvl;
 	} else if (!strcmp(key, "seccomp")) {
 		int m = kite_seccomp_parse(val);
@@ -476,8 +496,8 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 		set_str(&cfg->api_socket, val);
 	} else if (!strcmp(key, "api-fd")) {
 		if (parse_uint(val, 1 << 20, &n) || n < 3)
-			return usage_error("invalid --api-fd '%s' (an inherited listening socket, >= 3)",
-					   val);
+			return usage_error(
+				"invalid --api-fd '%s' (an inherited listening socket, >= 3)", val);
 		cfg->api_fd = (int)n;
 	} else {
 		return usage_error("unknown option '%s'", key);
@@ -485,10 +505,10 @@ static int config_apply(struct vm_config *cfg, const char *key, const char *val)
 	return 0;
 }
 
-static const char *const json_keys[] = { "kernel", "initrd",  "cmdline", "memory",
-					 "cpus",   "serial",  "timeout", "log_level",
-					 "disk",   "net",     "console", "rng",
-					 "hugepages", "iommu", "vfio", "iommufd", "seccomp" };
+static const char *const json_keys[] = { "kernel",  "initrd",  "cmdline",   "memory", "cpus",
+					 "serial",  "timeout", "log_level", "disk",   "net",
+					 "console", "rng",     "hugepages", "iommu",  "vfio",
+					 "iommufd", "seccomp" };
 
 /* One "vfio" entry: {"bdf": "..."} | {"path": "..."} | {"fd": "NAME"}, as the flag. */
 static int json_vfio_object(const char *path, struct vm_config *cfg, json_t *obj)
@@ -500,12 +520,13 @@ static int json_vfio_object(const char *path, struct vm_config *cfg, json_t *obj
 	if (json_object_size(obj) != 1)
 		return config_error("config %s: a 'vfio' entry needs exactly one of bdf, path, fd",
 				    path);
-	json_object_foreach(obj, k, v) {
+	json_object_foreach (obj, k, v) {
 		sv = json_is_string(v) ? json_string_value(v) : NULL;
-		if (!sv || strchr(sv, ',') || (strcmp(k, "bdf") && strcmp(k, "path") && strcmp(k, "fd")) ||
+		if (!sv || strchr(sv, ',') ||
+		    (strcmp(k, "bdf") && strcmp(k, "path") && strcmp(k, "fd")) ||
 		    snprintf(spec, sizeof(spec), "%s=%s", k, sv) >= (int)sizeof(spec))
-			return config_error("config %s: 'vfio.%s' is unknown or has a bad value", path,
-					    k);
+			return config_error("config %s: 'vfio.%s' is unknown or has a bad value",
+					    path, k);
 	}
 	return config_apply(cfg, "vfio", spec);
 }
@@ -524,7 +545,7 @@ static int json_list_object(const char *path, struct vm_config *cfg, const char 
 	 * Each field goes through the same validator as the flag's k=v pair, so the file
 	 * accepts exactly what the command line accepts. Booleans read as on/off.
 	 */
-	json_object_foreach(obj, k, v) {
+	json_object_foreach (obj, k, v) {
 		const char *sv = json_is_string(v)    ? json_string_value(v)
 				 : json_is_boolean(v) ? (json_is_true(v) ? "on" : "off")
 						      : NULL;
@@ -567,7 +588,7 @@ static int json_apply_list(const char *path, struct vm_config *cfg, const char *
 		return config_error("config %s: key '%s' must be an array", path, key);
 	/* The array is the whole list: it replaces what an earlier source gave. */
 	config_clear_devices_of(cfg, key);
-	json_array_foreach(val, i, item) {
+	json_array_foreach (val, i, item) {
 		if (json_is_string(item))
 			ret = config_apply(cfg, key, json_string_value(item));
 		else if (json_is_object(item) && !strcmp(key, "vfio"))
@@ -575,8 +596,8 @@ static int json_apply_list(const char *path, struct vm_config *cfg, const char *
 		else if (json_is_object(item))
 			ret = json_list_object(path, cfg, key, item);
 		else
-			ret = config_error("config %s: '%s' entries must be strings or objects", path,
-					   key);
+			ret = config_error("config %s: '%s' entries must be strings or objects",
+					   path, key);
 		if (ret)
 			return ret;
 	}
@@ -591,7 +612,7 @@ static int json_iommu_object(const char *path, struct vm_config *cfg, json_t *ob
 	json_t *v;
 	size_t n = 0;
 
-	json_object_foreach(obj, k, v) {
+	json_object_foreach (obj, k, v) {
 		const char *sv = json_is_string(v) ? json_string_value(v) : NULL;
 		int w = -1;
 
@@ -606,8 +627,10 @@ static int json_iommu_object(const char *path, struct vm_config *cfg, json_t *ob
 		else if (!strcmp(k, "mode") && sv && strlen(sv) < 16)
 			w = snprintf(fields + n, sizeof(fields) - n, ",mode=%s", sv);
 		if (w < 0 || n + (size_t)w >= sizeof(fields)) {
-			fprintf(stderr, "kite: error: config %s: 'iommu.%s' is unknown or has a bad "
-				"value\n", path, k);
+			fprintf(stderr,
+				"kite: error: config %s: 'iommu.%s' is unknown or has a bad "
+				"value\n",
+				path, k);
 			return KITE_EXIT_USAGE;
 		}
 		n += (size_t)w;
@@ -642,7 +665,7 @@ int config_apply_json(json_t *root, const char *path, struct vm_config *cfg)
 
 	if (!json_is_object(root))
 		return config_error("config %s: top level must be a JSON object", path);
-	json_object_foreach(root, key, val) {
+	json_object_foreach (root, key, val) {
 		char buf[64];
 		const char *s = NULL;
 		bool known = false;
@@ -663,8 +686,8 @@ int config_apply_json(json_t *root, const char *path, struct vm_config *cfg)
 			json_t *fd = json_object_get(val, "fd");
 
 			if (json_object_size(val) != 1 || !json_is_string(fd)) {
-				ret = config_error("config %s: 'iommufd' must be {\"fd\": \"NAME\"}",
-						   path);
+				ret = config_error(
+					"config %s: 'iommufd' must be {\"fd\": \"NAME\"}", path);
 				break;
 			}
 			snprintf(buf, sizeof(buf), "fd=%.40s", json_string_value(fd));
@@ -684,7 +707,8 @@ int config_apply_json(json_t *root, const char *path, struct vm_config *cfg)
 		} else if (json_is_string(val)) {
 			s = json_string_value(val);
 		} else if (json_is_integer(val) &&
-			   (!strcmp(key, "memory") || !strcmp(key, "cpus") || !strcmp(key, "timeout"))) {
+			   (!strcmp(key, "memory") || !strcmp(key, "cpus") ||
+			    !strcmp(key, "timeout"))) {
 			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(val));
 			s = buf;
 		} else if (json_is_real(val) && !strcmp(key, "timeout")) {
@@ -866,11 +890,11 @@ static int config_validate_settings(const struct vm_config *cfg)
 		return usage_error("--vfio behind --iommu vtd,mode=emulated: the host device's DMA "
 				   "bypasses kite's emulation; use mode=shadow (or auto)");
 	if (cfg->iommufd_fd && !cfg->nvfio)
-		return usage_error("--iommufd fd=%s given without a --vfio device", cfg->iommufd_fd);
+		return usage_error("--iommufd fd=%s given without a --vfio device",
+				   cfg->iommufd_fd);
 	if (cfg->hugepages && cfg->memory & ((2ULL << 20) - 1))
 		return usage_error("--hugepages needs a memory size that is a multiple of 2M");
-	if (cfg->memory < KITE_MIN_MEMORY || cfg->memory > KITE_MAX_MEMORY ||
-	    cfg->memory & 0xfff) {
+	if (cfg->memory < KITE_MIN_MEMORY || cfg->memory > KITE_MAX_MEMORY || cfg->memory & 0xfff) {
 		return usage_error("memory size %llu bytes out of range (16M..1T, page multiple)",
 				   (unsigned long long)cfg->memory);
 	}
@@ -964,7 +988,8 @@ json_t *config_to_json(const struct vm_config *cfg)
 		err |= obj_set(o, "serial", s ? json_string(s) : NULL);
 		free(s);
 	} else {
-		err |= obj_set(o, "serial", json_string(cfg->serial == SERIAL_NONE ? "none" : "stdio"));
+		err |= obj_set(o, "serial",
+			       json_string(cfg->serial == SERIAL_NONE ? "none" : "stdio"));
 	}
 	err |= obj_set(o, "timeout", json_real(cfg->timeout));
 	if (cfg->log_level >= 0 && cfg->log_level <= LOG_DEBUG)
@@ -1009,8 +1034,13 @@ json_t *config_to_json(const struct vm_config *cfg)
 			err |= !e || json_array_append_new(vl, e);
 			if (!e)
 				break;
-			err |= obj_set(e, v->bdf ? "bdf" : v->path ? "path" : "fd",
-				       json_string(v->bdf ? v->bdf : v->path ? v->path : v->fd_name));
+			err |= obj_set(e,
+				       v->bdf	 ? "bdf"
+				       : v->path ? "path"
+						 : "fd",
+				       json_string(v->bdf    ? v->bdf
+						   : v->path ? v->path
+							     : v->fd_name));
 		}
 		err |= obj_set(o, "vfio", vl);
 	}

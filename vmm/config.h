@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define KITE_MAX_CPUS 255		/* xAPIC ids in the MADT are 8-bit, 0xff is broadcast */
+#define KITE_MAX_CPUS 255 /* xAPIC ids in the MADT are 8-bit, 0xff is broadcast */
 #define KITE_MIN_MEMORY (16ULL << 20)
 #define KITE_MAX_MEMORY (1ULL << 40)
 #define KITE_DEFAULT_MEMORY (256ULL << 20)
@@ -25,14 +25,14 @@ enum console_mode { CONSOLE_SERIAL, CONSOLE_VIRTIO };
 
 struct disk_config {
 	char *path;
-	char *fd_name;	/* fd=NAME instead of path (vmm/config_fd.h) */
+	char *fd_name; /* fd=NAME instead of path (vmm/config_fd.h) */
 	bool readonly;
 	bool cache_none; /* cache=none: O_DIRECT; default cache=writeback (host page cache) */
 };
 
 struct net_config {
 	char *tap;
-	char *fd_name;	/* fd=NAME: an opened tap instead of tap=NAME */
+	char *fd_name; /* fd=NAME: an opened tap instead of tap=NAME */
 	uint8_t mac[6];
 	bool has_mac;
 };
@@ -41,9 +41,9 @@ struct net_config {
 
 /* --vfio: exactly one of the three. */
 struct vfio_config {
-	char *bdf;	/* 0000:00:04.0: the cdev is found through sysfs */
-	char *path;	/* /dev/vfio/devices/vfioN */
-	char *fd_name;	/* an open cdev fd (vmm/config_fd.h) */
+	char *bdf;     /* 0000:00:04.0: the cdev is found through sysfs */
+	char *path;    /* /dev/vfio/devices/vfioN */
+	char *fd_name; /* an open cdev fd (vmm/config_fd.h) */
 };
 
 /* --iommu vtd[,scalable=on|off][,aw=39|48][,mode=auto|emulated|shadow|nested] */
@@ -65,7 +65,7 @@ struct vm_config {
 	unsigned int cpus;
 	enum serial_mode serial;
 	char *serial_path;
-	double timeout;	 /* seconds; 0 = none */
+	double timeout; /* seconds; 0 = none */
 	struct disk_config disks[KITE_MAX_DISKS];
 	unsigned int ndisks;
 	struct net_config nets[KITE_MAX_NETS];
@@ -76,13 +76,13 @@ struct vm_config {
 	struct iommu_config iommu;
 	struct vfio_config vfio[KITE_MAX_VFIO];
 	unsigned int nvfio;
-	char *iommufd_fd;	   /* --iommufd fd=NAME; NULL: kite opens /dev/iommu */
+	char *iommufd_fd; /* --iommufd fd=NAME; NULL: kite opens /dev/iommu */
 	int log_level;
 	int seccomp; /* enum kite_seccomp_mode (vmm/seccomp.h): 0 on, 1 off, 2 log */
 	/* Control API (vmm/api/): a socket path to create, or an inherited listening fd. */
 	char *api_socket;
-	int api_fd;		   /* -1: none */
-	struct fd_registry *fds;   /* named fds for fd= fields (not owned), may be NULL */
+	int api_fd;		 /* -1: none */
+	struct fd_registry *fds; /* named fds for fd= fields (not owned), may be NULL */
 };
 
 enum cli_command { CLI_RUN, CLI_HELP, CLI_VERSION };

@@ -57,8 +57,7 @@ struct event_loop *event_loop_create(void)
 	return l;
 }
 
-int event_loop_add(struct event_loop *l, int fd, uint32_t events, event_handler_fn fn,
-		   void *opaque)
+int event_loop_add(struct event_loop *l, int fd, uint32_t events, event_handler_fn fn, void *opaque)
 {
 	struct epoll_event ev = { .events = events };
 	int ret = -ENOSPC;
@@ -72,8 +71,9 @@ int event_loop_add(struct event_loop *l, int fd, uint32_t events, event_handler_
 			ret = -errno;
 			break;
 		}
-		l->src[i] = (struct event_source){ .fd = fd, .fn = fn, .opaque = opaque,
-						   .used = true };
+		l->src[i] = (struct event_source){
+			.fd = fd, .fn = fn, .opaque = opaque, .used = true
+		};
 		ret = 0;
 		break;
 	}

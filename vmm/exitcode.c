@@ -17,6 +17,6 @@ const char *kite_exit_name(int code)
 	case KITE_EXIT_INTERNAL: return "internal";
 	case KITE_EXIT_SECCOMP: return "seccomp";
 	default: return "status";
-	/* clang-format on */
+		/* clang-format on */
 	}
 }

@@ -6,14 +6,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-
 #define FOUR_GIB (1ULL << 32)
 
 static int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint8_t *hva, uint64_t size)
 {
 	if (mem->nregions >= GUEST_MEM_MAX_REGIONS)
 		return -ENOSPC;
-	mem->regions[mem->nregions++] = (struct guest_mem_region){ .gpa = gpa, .size = size, .hva = hva };
+	mem->regions[mem->nregions++] = (struct guest_mem_region){ .gpa = gpa,
+								   .size = size,
+								   .hva = hva };
 	return 0;
 }
 
@@ -22,8 +23,7 @@ int guest_mem_init(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start
 	return guest_mem_init_opts(mem, ram_size, hole_start, false);
 }
 
-int guest_mem_init_opts(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start,
-			bool hugetlb)
+int guest_mem_init_opts(struct guest_mem *mem, uint64_t ram_size, uint64_t hole_start, bool hugetlb)
 {
 	uint64_t low = ram_size < hole_start ? ram_size : hole_start;
 	uint8_t *base;

@@ -105,7 +105,8 @@ int vm_msi_alloc(struct vm *vm, uint32_t *gsi)
 		if (r->n == VM_IRQ_MAX_ROUTES)
 			break;
 		r->msi_used[g] = 1;
-		r->e[r->n++] = (struct kvm_irq_routing_entry){ .gsi = g, .type = KVM_IRQ_ROUTING_MSI };
+		r->e[r->n++] = (struct kvm_irq_routing_entry){ .gsi = g,
+							       .type = KVM_IRQ_ROUTING_MSI };
 		*gsi = g;
 		ret = 0;
 		break;
@@ -136,8 +137,8 @@ int vm_msi_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
 		pthread_mutex_unlock(&r->lock);
 		return -ENOENT;
 	}
-	if (e->u.msi.address_lo == (uint32_t)addr && e->u.msi.address_hi == (uint32_t)(addr >> 32) &&
-	    e->u.msi.data == data) {
+	if (e->u.msi.address_lo == (uint32_t)addr &&
+	    e->u.msi.address_hi == (uint32_t)(addr >> 32) && e->u.msi.data == data) {
 		pthread_mutex_unlock(&r->lock);
 		return 0; /* unchanged: spare KVM a table rebuild */
 	}

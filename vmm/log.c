@@ -91,7 +91,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		if (dropped < 0)
 			return;
 		if (dropped > 0)
-			fprintf(stderr, "kite: warn: %ld warnings suppressed (more than %d a second)\n",
+			fprintf(stderr,
+				"kite: warn: %ld warnings suppressed (more than %d a second)\n",
 				dropped, WARN_BURST);
 	}
 	n = snprintf(line, sizeof(line), "kite: %s: ", tags[level]);

@@ -36,8 +36,7 @@ int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, int *s
 {
 	int ret = -ENOSPC;
 
-	if (!vm || !slot || !size || (gpa | size | (uintptr_t)hva) & PAGE_MASK ||
-	    gpa + size < gpa)
+	if (!vm || !slot || !size || (gpa | size | (uintptr_t)hva) & PAGE_MASK || gpa + size < gpa)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->memslot_lock);
 	for (int i = 0; i < VM_MEMSLOT_MAX; i++) {
@@ -47,7 +46,9 @@ int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, int *s
 			continue;
 		ret = set_region(vm, i, gpa, size, hva);
 		if (!ret) {
-			*s = (struct vm_memslot){ .used = true, .gpa = gpa, .size = size, .hva = hva };
+			*s = (struct vm_memslot){
+				.used = true, .gpa = gpa, .size = size, .hva = hva
+			};
 			*slot = i;
 		}
 		break;

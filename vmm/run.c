@@ -134,7 +134,8 @@ static void loop_drain(struct main_loop *l)
 		l->drain_seen = seen;
 		l->drain_quiet_ms = now;
 	}
-	if ((now - l->drain_quiet_ms >= DRAIN_QUIET_MS && !(l->uart && uart8250_tx_pending(l->uart))) ||
+	if ((now - l->drain_quiet_ms >= DRAIN_QUIET_MS &&
+	     !(l->uart && uart8250_tx_pending(l->uart))) ||
 	    now - l->drain_start_ms >= DRAIN_MAX_MS) {
 		l->draining = false;
 		/* The deferred request's code and reason stand. */
@@ -216,7 +217,8 @@ static int main_loop_run(struct main_loop *l)
 				struct signalfd_siginfo si;
 
 				if (read(fd, &si, sizeof(si)) == sizeof(si)) {
-					log_warn("received signal %u, stopping the VM", si.ssi_signo);
+					log_warn("received signal %u, stopping the VM",
+						 si.ssi_signo);
 					vm_request_exit(vm, KITE_EXIT_SIGNAL, "signal");
 				}
 			} else if (fd == l->timerfd) {
@@ -224,7 +226,8 @@ static int main_loop_run(struct main_loop *l)
 
 				if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					log_debug("timerfd read: %s", strerror(errno));
-				log_warn("timeout of %g s expired, stopping the VM", vm->cfg->timeout);
+				log_warn("timeout of %g s expired, stopping the VM",
+					 vm->cfg->timeout);
 				vm_request_exit(vm, KITE_EXIT_TIMEOUT, "timeout");
 			} else if (fd == STDIN_FILENO && l->npending == 0) {
 				ssize_t r = read(STDIN_FILENO, l->pending, sizeof(l->pending));
@@ -244,7 +247,7 @@ static int main_loop_run(struct main_loop *l)
 }
 
 static int main_loop_init(struct main_loop *l, struct vm *vm, struct uart8250 *uart,
-			   const sigset_t *sigs)
+			  const sigset_t *sigs)
 {
 	const struct vm_config *cfg = vm->cfg;
 
@@ -264,11 +267,11 @@ static int main_loop_init(struct main_loop *l, struct vm *vm, struct uart8250 *u
 		struct itimerspec its = { .it_value = vm->start_mono };
 		long ns = (long)((cfg->timeout - (double)(time_t)cfg->timeout) * 1e9);
 
-		its.it_value.tv_sec += (time_t)cfg->timeout + (its.it_value.tv_nsec + ns) / 1000000000;
+		its.it_value.tv_sec += (time_t)cfg->timeout +
+				       (its.it_value.tv_nsec + ns) / 1000000000;
 		its.it_value.tv_nsec = (its.it_value.tv_nsec + ns) % 1000000000;
 		l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		if (l->timerfd < 0 ||
-		    timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) ||
+		if (l->timerfd < 0 || timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) ||
 		    loop_add(l->epfd, l->timerfd, EPOLLIN))
 			return -errno;
 	}

@@ -8,8 +8,8 @@
 #include "vmm/seccomp.h"
 
 #include <errno.h>
-#include <seccomp.h>
 #include <pthread.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +20,8 @@
 #include "vmm/exitcode.h"
 #include "vmm/log.h"
 
-#define EMBED(sym, file)                                                                   \
-	__asm__(".pushsection .rodata\n.global " #sym "\n" #sym ":\n.incbin \"" file "\"\n"  \
+#define EMBED(sym, file)                                                                           \
+	__asm__(".pushsection .rodata\n.global " #sym "\n" #sym ":\n.incbin \"" file "\"\n"        \
 		".byte 0\n.popsection\n")
 
 EMBED(kite_seccomp_common_txt, "configs/seccomp/common.txt");
@@ -46,7 +46,7 @@ extern const char kite_seccomp_common_txt[], kite_seccomp_main_txt[], kite_secco
 #endif
 
 static const char *const thread_names[KITE_THREAD_KINDS] = { "main", "vcpu", "devloop", "viommu",
-							      "api" };
+							     "api" };
 static const char *const *const texts[KITE_THREAD_KINDS] = {
 	(const char *const[]){ kite_seccomp_main_txt },
 	(const char *const[]){ kite_seccomp_vcpu_txt },

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vmm/arch.h"
@@ -37,12 +37,14 @@ static int kvm_open(const char *path)
 	case ENODEV:
 	case ENXIO:
 		log_error("KVM unavailable: %s does not exist (is the kvm module loaded and "
-			  "virtualization enabled?)", path);
+			  "virtualization enabled?)",
+			  path);
 		break;
 	case EACCES:
 	case EPERM:
 		log_error("KVM unavailable: permission denied opening %s (add yourself to the kvm "
-			  "group)", path);
+			  "group)",
+			  path);
 		break;
 	default:
 		log_error("KVM unavailable: cannot open %s: %s", path, strerror(errno));
@@ -68,8 +70,9 @@ static const struct {
 int vm_check_cpus(unsigned int ncpus, unsigned int kvm_max)
 {
 	if (ncpus > kvm_max) {
-		fprintf(stderr, "kite: error: --cpus %u exceeds this host's KVM limit of %u vCPUs\n",
-			ncpus, kvm_max);
+		fprintf(stderr,
+			"kite: error: --cpus %u exceeds this host's KVM limit of %u vCPUs\n", ncpus,
+			kvm_max);
 		return KITE_EXIT_USAGE;
 	}
 	return 0;
@@ -107,8 +110,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 		return KITE_EXIT_KVM;
 	ret = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (ret != KVM_API_VERSION) {
-		log_error("KVM unavailable: %s reports API version %d, kite needs %d", kvm_path, ret,
-			  KVM_API_VERSION);
+		log_error("KVM unavailable: %s reports API version %d, kite needs %d", kvm_path,
+			  ret, KVM_API_VERSION);
 		return KITE_EXIT_KVM;
 	}
 	for (unsigned int i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
@@ -140,8 +143,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 	if (ret) {
 		log_error("cannot allocate %llu MiB of guest memory%s: %s",
 			  (unsigned long long)(cfg->memory >> 20),
-			  cfg->hugepages ? " from hugetlbfs (reserve pages with sysctl vm.nr_hugepages)"
-					 : "",
+			  cfg->hugepages
+				  ? " from hugetlbfs (reserve pages with sysctl vm.nr_hugepages)"
+				  : "",
 			  strerror(-ret));
 		return KITE_EXIT_INTERNAL;
 	}
@@ -155,9 +159,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const char *kvm_path)
 			.userspace_addr = (uintptr_t)r->hva,
 		};
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-			log_error("KVM_SET_USER_MEMORY_REGION slot %u (gpa 0x%llx, %llu MiB): %s", i,
-				  (unsigned long long)r->gpa, (unsigned long long)(r->size >> 20),
-				  strerror(errno));
+			log_error("KVM_SET_USER_MEMORY_REGION slot %u (gpa 0x%llx, %llu MiB): %s",
+				  i, (unsigned long long)r->gpa,
+				  (unsigned long long)(r->size >> 20), strerror(errno));
 			return KITE_EXIT_INTERNAL;
 		}
 	}
@@ -405,7 +409,8 @@ int vm_add_device(struct vm *vm, const char *name, int pci_slot, struct dev_metr
 {
 	if (vm->ndevices == VM_MAX_DEVICES)
 		return -ENOSPC;
-	vm->devices[vm->ndevices++] = (struct vm_device){ .name = name, .pci_slot = pci_slot,
+	vm->devices[vm->ndevices++] = (struct vm_device){ .name = name,
+							  .pci_slot = pci_slot,
 							  .metrics = m };
 	return 0;
 }
@@ -487,7 +492,8 @@ static void *vcpu_thread(void *arg)
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			log_error("vCPU %u: KVM entry failed, hardware reason 0x%llx", v->id,
-				  (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+				  (unsigned long long)
+					  v->run->fail_entry.hardware_entry_failure_reason);
 			arch_vcpu_dump(v, LOG_ERROR, "entry failed");
 			vm_request_exit(vm, KITE_EXIT_SHUTDOWN, "entry-failed");
 			break;

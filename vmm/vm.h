@@ -73,8 +73,8 @@ struct vm {
 	unsigned int ncpus;
 	struct vcpu *vcpus;
 
-	struct irq_routes *irq_routes;	/* see vmm/irq.h */
-	struct event_loop *devloop;	/* device I/O thread, see vmm/event_loop.h */
+	struct irq_routes *irq_routes; /* see vmm/irq.h */
+	struct event_loop *devloop;    /* device I/O thread, see vmm/event_loop.h */
 	/* The vIOMMU in front of PCI devices (--iommu), or NULL: see vmm/dma.h. */
 	struct dma_provider *dma_provider;
 
@@ -121,7 +121,7 @@ struct vm {
 	unsigned int nparked;
 
 	pthread_mutex_t exit_lock;
-	bool exit_deferred; /* vm_request_exit_drained: its code wins, the stop waits */
+	bool exit_deferred;   /* vm_request_exit_drained: its code wins, the stop waits */
 	uint64_t console_out; /* guest console bytes so far (atomic), watched by the drain */
 	bool exiting;
 	int exit_code;

@@ -22,7 +22,6 @@
 #define HDR_INIT_SIZE 0x260
 #define HDR_MIN_LEN 0x268
 
-
 int x86_bzimage_parse(const uint8_t *hdr, size_t hdr_len, uint64_t file_size,
 		      struct x86_kernel_info *ki, const char **why)
 {

@@ -14,10 +14,10 @@
 
 struct x86_kernel_info {
 	uint16_t version;
-	uint32_t setup_size;	/* file offset of the protected-mode code */
-	uint64_t pm_size;	/* bytes of protected-mode code */
-	uint32_t init_size;	/* memory the kernel needs from its load address */
-	uint32_t cmdline_size;	/* longest command line, without the NUL */
+	uint32_t setup_size;   /* file offset of the protected-mode code */
+	uint64_t pm_size;      /* bytes of protected-mode code */
+	uint32_t init_size;    /* memory the kernel needs from its load address */
+	uint32_t cmdline_size; /* longest command line, without the NUL */
 	uint32_t initrd_addr_max;
 	uint64_t pref_address;
 	bool relocatable;

@@ -35,7 +35,8 @@ static int x86_setup_irq_routing(struct vm *vm)
 	for (unsigned int i = 0; i < 16 && !ret; i++)
 		if (i != 2) /* the cascade */
 			ret = vm_irq_route_pin(vm, i,
-					       i < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+					       i < 8 ? KVM_IRQCHIP_PIC_MASTER
+						     : KVM_IRQCHIP_PIC_SLAVE,
 					       i & 7);
 	for (unsigned int i = 0; i < 24 && !ret; i++)
 		if (i != 2)
@@ -150,12 +151,28 @@ static int x86_setup_lapic(struct vcpu *v)
 static int x86_setup_boot_regs(struct vm *vm, struct vcpu *v)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 11, .present = 1,
-		.dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = 0x10,
+		.type = 11,
+		.present = 1,
+		.dpl = 0,
+		.db = 0,
+		.s = 1,
+		.l = 1,
+		.g = 1,
 	};
 	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x18, .type = 3, .present = 1,
-		.dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = 0x18,
+		.type = 3,
+		.present = 1,
+		.dpl = 0,
+		.db = 1,
+		.s = 1,
+		.l = 0,
+		.g = 1,
 	};
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 	struct kvm_sregs sregs;
@@ -174,9 +191,9 @@ static int x86_setup_boot_regs(struct vm *vm, struct vcpu *v)
 	sregs.gdt.base = X86_GDT_ADDR;
 	sregs.gdt.limit = 4 * 8 - 1;
 	sregs.cr3 = X86_PML4_ADDR;
-	sregs.cr4 = 1u << 5;				/* PAE */
-	sregs.cr0 = 0x80050033;				/* PG WP NE ET MP PE */
-	sregs.efer = (1u << 8) | (1u << 10);		/* LME LMA */
+	sregs.cr4 = 1u << 5;		     /* PAE */
+	sregs.cr0 = 0x80050033;		     /* PG WP NE ET MP PE */
+	sregs.efer = (1u << 8) | (1u << 10); /* LME LMA */
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0 || ioctl(v->fd, KVM_SET_REGS, &regs) < 0 ||
 	    ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
 		return -errno;
@@ -196,15 +213,16 @@ void arch_vcpu_dump(const struct vcpu *v, int level, const char *why)
 	}
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		memset(&ev, 0, sizeof(ev));
-	log_msg(level, "vCPU %u: %s: rip 0x%llx rsp 0x%llx rflags 0x%llx cs 0x%x ss 0x%x cr0 0x%llx "
-		  "cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx idt 0x%llx/%u gdt 0x%llx/%u tr 0x%x "
-		  "exception injected=%u nr=%u",
-		  v->id, why, (unsigned long long)r.rip, (unsigned long long)r.rsp,
-		  (unsigned long long)r.rflags, s.cs.selector, s.ss.selector,
-		  (unsigned long long)s.cr0, (unsigned long long)s.cr2, (unsigned long long)s.cr3,
-		  (unsigned long long)s.cr4, (unsigned long long)s.efer,
-		  (unsigned long long)s.idt.base, s.idt.limit, (unsigned long long)s.gdt.base,
-		  s.gdt.limit, s.tr.selector, ev.exception.injected, ev.exception.nr);
+	log_msg(level,
+		"vCPU %u: %s: rip 0x%llx rsp 0x%llx rflags 0x%llx cs 0x%x ss 0x%x cr0 0x%llx "
+		"cr2 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx idt 0x%llx/%u gdt 0x%llx/%u tr 0x%x "
+		"exception injected=%u nr=%u",
+		v->id, why, (unsigned long long)r.rip, (unsigned long long)r.rsp,
+		(unsigned long long)r.rflags, s.cs.selector, s.ss.selector,
+		(unsigned long long)s.cr0, (unsigned long long)s.cr2, (unsigned long long)s.cr3,
+		(unsigned long long)s.cr4, (unsigned long long)s.efer,
+		(unsigned long long)s.idt.base, s.idt.limit, (unsigned long long)s.gdt.base,
+		s.gdt.limit, s.tr.selector, ev.exception.injected, ev.exception.nr);
 }
 
 int arch_vcpu_setup(struct vm *vm, struct vcpu *v)
@@ -336,7 +354,8 @@ static int x86_load_initrd(struct vm *vm, const struct x86_kernel_info *ki, uint
 		log_error("initrd %s (%llu MiB) does not fit in guest RAM between the kernel's end "
 			  "at %llu MiB and %llu MiB; give the VM more --memory",
 			  path, (unsigned long long)(st.st_size >> 20),
-			  (unsigned long long)(kernel_end >> 20), (unsigned long long)(low_end >> 20));
+			  (unsigned long long)(kernel_end >> 20),
+			  (unsigned long long)(low_end >> 20));
 		close(fd);
 		return KITE_EXIT_LOAD;
 	}
@@ -395,10 +414,10 @@ static int x86_build_acpi(struct vm *vm)
 static int x86_install_reset_stub(struct vm *vm)
 {
 	static const uint8_t stub[] = {
-		0xb0, 0xfe,	  /* mov al, 0xfe */
-		0xe6, 0x64,	  /* out 0x64, al */
-		0xf4,		  /* hlt */
-		0xeb, 0xfd,	  /* jmp back to hlt */
+		0xb0, 0xfe, /* mov al, 0xfe */
+		0xe6, 0x64, /* out 0x64, al */
+		0xf4,	    /* hlt */
+		0xeb, 0xfd, /* jmp back to hlt */
 	};
 
 	return guest_mem_write(&vm->mem, X86_RESET_VECTOR, stub, sizeof(stub));
@@ -421,8 +440,8 @@ int arch_load_guest(struct vm *vm)
 	load = x86_kernel_load_addr(&ki, low_end);
 	if (load + ki.init_size > low_end) {
 		log_error("kernel %s needs %u MiB from %llu MiB, more than the VM's RAM below the "
-			  "MMIO hole; give the VM more --memory", cfg->kernel, ki.init_size >> 20,
-			  (unsigned long long)(load >> 20));
+			  "MMIO hole; give the VM more --memory",
+			  cfg->kernel, ki.init_size >> 20, (unsigned long long)(load >> 20));
 		close(fd);
 		return KITE_EXIT_LOAD;
 	}

@@ -24,8 +24,7 @@ static void boot_timer_write(void *opaque, uint64_t off, const uint8_t *data, ui
 		log_debug("boot-timer: another write at %.3f ms", ms);
 }
 
-static const struct bus_ops boot_timer_ops = { .read = bus_read_zeros,
-					       .write = boot_timer_write };
+static const struct bus_ops boot_timer_ops = { .read = bus_read_zeros, .write = boot_timer_write };
 
 int boot_timer_init(struct vm *vm, uint16_t port)
 {

@@ -21,8 +21,7 @@ static void debug_exit_write(void *opaque, uint64_t off, const uint8_t *data, ui
 	vm_request_exit(vm, data[0], "guest-exit");
 }
 
-static const struct bus_ops debug_exit_ops = { .read = bus_read_zeros,
-					       .write = debug_exit_write };
+static const struct bus_ops debug_exit_ops = { .read = bus_read_zeros, .write = debug_exit_write };
 
 int debug_exit_init(struct vm *vm, uint16_t port)
 {

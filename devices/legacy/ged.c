@@ -24,9 +24,9 @@
 #define AML_METHOD_OP 0x14
 #define AML_NOTIFY_OP 0x86
 
-#define RES_EXT_IRQ 0x89	/* Extended Interrupt Descriptor (6.4.3.6), large item 0x09 */
+#define RES_EXT_IRQ 0x89 /* Extended Interrupt Descriptor (6.4.3.6), large item 0x09 */
 #define RES_EXT_IRQ_CONSUMER 0x01
-#define RES_EXT_IRQ_EDGE 0x02	/* active-high (bit 2 clear), exclusive (bit 3 clear) */
+#define RES_EXT_IRQ_EDGE 0x02 /* active-high (bit 2 clear), exclusive (bit 3 clear) */
 #define RES_END_TAG 0x79
 
 #define BUTTON_NOTIFY_STATUS 0x80 /* "button pressed" (4.8.2.2.1.2) */

@@ -27,8 +27,14 @@
 #include "vmm/vm.h"
 
 enum {
-	REG_RBR_THR = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3,
-	REG_MCR = 4, REG_LSR = 5, REG_MSR = 6, REG_SCR = 7,
+	REG_RBR_THR = 0,
+	REG_IER = 1,
+	REG_IIR_FCR = 2,
+	REG_LCR = 3,
+	REG_MCR = 4,
+	REG_LSR = 5,
+	REG_MSR = 6,
+	REG_SCR = 7,
 };
 
 #define IER_RDI 0x01
@@ -52,11 +58,11 @@ enum {
 #define MSR_DCD 0x80
 
 #define RX_FIFO_SIZE 1024 /* larger than a real 16550's 16 bytes: host input arrives in bursts */
-#ifndef TX_BUF_SIZE /* the fuzz target makes it small, to reach the full-buffer paths often */
+#ifndef TX_BUF_SIZE	  /* the fuzz target makes it small, to reach the full-buffer paths often */
 #define TX_BUF_SIZE 65536 /* a boot's worth of console bursts between two event-loop turns */
 #endif
-#define TX_CHUNK 4096	  /* at most one pipe page per write, so a writable pipe never blocks */
-#define TX_FLUSH_MS 2000  /* how long teardown waits for a stalled reader */
+#define TX_CHUNK 4096	 /* at most one pipe page per write, so a writable pipe never blocks */
+#define TX_FLUSH_MS 2000 /* how long teardown waits for a stalled reader */
 
 struct uart8250 {
 	struct vm *vm;
@@ -72,13 +78,13 @@ struct uart8250 {
 	/* Transmit buffer, filled by vCPUs under the lock, emptied by the event loop. */
 	uint8_t *tx;
 	size_t tx_head, tx_count;
-	bool tx_stalled;	/* the buffer filled: THRE comes back once there is room */
-	int tx_efd;		/* eventfd: the buffer went from empty to non-empty */
-	int retry_tfd;		/* timerfd: the output fd was full, try again */
+	bool tx_stalled; /* the buffer filled: THRE comes back once there is room */
+	int tx_efd;	 /* eventfd: the buffer went from empty to non-empty */
+	int retry_tfd;	 /* timerfd: the output fd was full, try again */
 	/* The chunk being written: only the event loop (or teardown) touches these. */
 	uint8_t out_chunk[TX_CHUNK];
 	size_t out_len, out_off;
-	bool out_broken;	/* the reader went away (EPIPE...): output is dropped */
+	bool out_broken; /* the reader went away (EPIPE...): output is dropped */
 };
 
 static uint8_t uart_iir(const struct uart8250 *u)
@@ -431,8 +437,9 @@ void uart8250_destroy(struct uart8250 *u)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
 		    TX_FLUSH_MS) {
-			log_warn("serial: console reader stalled, %zu bytes of guest output dropped",
-				 u->tx_count + u->out_len - u->out_off);
+			log_warn(
+				"serial: console reader stalled, %zu bytes of guest output dropped",
+				u->tx_count + u->out_len - u->out_off);
 			break;
 		}
 	}

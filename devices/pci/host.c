@@ -139,8 +139,7 @@ static void ecam_access_one(struct pci_bus *bus, uint64_t off, uint8_t *data, ui
 	pthread_mutex_unlock(&bus->cfg_lock);
 }
 
-static void ecam_access(struct pci_bus *bus, uint64_t off, uint8_t *data, uint32_t size,
-			bool write)
+static void ecam_access(struct pci_bus *bus, uint64_t off, uint8_t *data, uint32_t size, bool write)
 {
 	/*
 	 * Config requests are at most a dword; split wider accesses, and drop
@@ -189,8 +188,8 @@ static struct pci_device *bar_lookup(struct pci_bus *bus, bool io, uint64_t addr
 			const struct pci_bar *b = &dev->bars[i];
 
 			if (b->decode == PCI_BAR_UNMAPPED || (b->type == PCI_BAR_IO) != io ||
-			    addr < b->decode ||
-			    addr - b->decode >= b->size || size > b->size - (addr - b->decode))
+			    addr < b->decode || addr - b->decode >= b->size ||
+			    size > b->size - (addr - b->decode))
 				continue;
 			found = dev;
 			*bar = i;
@@ -391,12 +390,19 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
-		ret = window_fit(io ? &bus->winio : use64 ? &bus->win64 : &bus->win32,
-				 io ? &nextio : use64 ? &next64 : &next32, b->size, &addr[i]);
+		ret = window_fit(io	 ? &bus->winio
+				 : use64 ? &bus->win64
+					 : &bus->win32,
+				 io	 ? &nextio
+				 : use64 ? &next64
+					 : &next32,
+				 b->size, &addr[i]);
 		if (ret) {
 			log_error("pci: no room for BAR%u of %s (0x%llx bytes) in the %s window", i,
 				  dev->name, (unsigned long long)b->size,
-				  io ? "I/O" : use64 ? "64-bit" : "32-bit");
+				  io	  ? "I/O"
+				  : use64 ? "64-bit"
+					  : "32-bit");
 			goto out;
 		}
 	}
@@ -406,7 +412,8 @@ int pci_bus_add(struct pci_bus *bus, struct pci_device *dev)
 
 		if (b->type == PCI_BAR_NONE)
 			continue;
-		put_le32(reg, (get_le32(reg) & (b->type == PCI_BAR_IO ? 0x3 : 0xf)) | (uint32_t)addr[i]);
+		put_le32(reg,
+			 (get_le32(reg) & (b->type == PCI_BAR_IO ? 0x3 : 0xf)) | (uint32_t)addr[i]);
 		if (b->type == PCI_BAR_MEM64)
 			put_le32(reg + 4, (uint32_t)(addr[i] >> 32));
 		b->addr = addr[i];
@@ -443,7 +450,8 @@ int pci_bus_build_aml(const struct pci_bus_layout *l, struct aml_buf *out)
 	int ret;
 
 	if (l->mmio64_size)
-		crs[ncrs++] = (struct aml_res){ AML_RES_MEM64_WINDOW, l->mmio64_base, l->mmio64_size };
+		crs[ncrs++] = (struct aml_res){ AML_RES_MEM64_WINDOW, l->mmio64_base,
+						l->mmio64_size };
 	if (l->io_size)
 		crs[ncrs++] = (struct aml_res){ AML_RES_IO_WINDOW, l->io_base, l->io_size };
 	aml_buf_init(&body);

@@ -28,7 +28,7 @@ struct msi {
 	struct pci_device *dev;
 	unsigned int cap;
 	bool kvm, is64, pvm;
-	unsigned int len; /* bytes the capability spans */
+	unsigned int len;  /* bytes the capability spans */
 	unsigned int nvec; /* Multiple Message Capable */
 	unsigned int on;   /* enabled vectors */
 	struct msi_vec v[MSI_MAX_VECTORS];
@@ -36,7 +36,8 @@ struct msi {
 
 unsigned int msi_cap_len(uint16_t ctrl)
 {
-	return 10 + ((ctrl & PCI_MSI_FLAGS_64BIT) ? 4 : 0) + ((ctrl & PCI_MSI_FLAGS_MASKBIT) ? 10 : 0);
+	return 10 + ((ctrl & PCI_MSI_FLAGS_64BIT) ? 4 : 0) +
+	       ((ctrl & PCI_MSI_FLAGS_MASKBIT) ? 10 : 0);
 }
 
 static unsigned int reg_data(const struct msi *m)
@@ -191,7 +192,8 @@ uint32_t msi_config_read(struct msi *m, uint32_t off, uint32_t size, uint32_t va
 		uint32_t o = off + i;
 
 		if (o >= pend && o < pend + 4)
-			val = (val & ~(0xffu << (8 * i))) | ((bits >> (8 * (o - pend))) & 0xff) << (8 * i);
+			val = (val & ~(0xffu << (8 * i))) | ((bits >> (8 * (o - pend))) & 0xff)
+								    << (8 * i);
 	}
 	return val;
 }

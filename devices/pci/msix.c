@@ -173,8 +173,11 @@ void msix_destroy(struct msix *m)
 struct msix *msix_create(struct vm *vm, struct pci_device *dev, uint16_t nvec, unsigned int bar,
 			 uint32_t table_off, uint32_t pba_off)
 {
-	const struct msix_params p = { .nvec = nvec, .table_bar = bar, .pba_bar = bar,
-				       .table_off = table_off, .pba_off = pba_off };
+	const struct msix_params p = { .nvec = nvec,
+				       .table_bar = bar,
+				       .pba_bar = bar,
+				       .table_off = table_off,
+				       .pba_off = pba_off };
 
 	return msix_create_params(vm, dev, &p);
 }
@@ -193,11 +196,13 @@ struct msix *msix_create_params(struct vm *vm, struct pci_device *dev, const str
 	struct msix *m;
 	int cap, ret;
 
-	if (!vm || !dev || !p || nvec == 0 || nvec > MSIX_MAX_VECTORS || !bar_ok(dev, p->table_bar) ||
-	    !bar_ok(dev, p->pba_bar) || p->table_off % 8 || p->pba_off % 8 ||
+	if (!vm || !dev || !p || nvec == 0 || nvec > MSIX_MAX_VECTORS ||
+	    !bar_ok(dev, p->table_bar) || !bar_ok(dev, p->pba_bar) || p->table_off % 8 ||
+	    p->pba_off % 8 ||
 	    (p->cap_off && (p->cap_off < PCI_CAP_START || p->cap_off > 256 - 2 - sizeof(body) ||
 			    p->cap_off % 4))) {
-		log_error("msix: invalid parameters (%u vectors in BAR%u)", nvec, p ? p->table_bar : 0);
+		log_error("msix: invalid parameters (%u vectors in BAR%u)", nvec,
+			  p ? p->table_bar : 0);
 		return NULL;
 	}
 	table_off = p->table_off;
@@ -209,8 +214,8 @@ struct msix *msix_create_params(struct vm *vm, struct pci_device *dev, const str
 	    (p->table_bar == p->pba_bar && pba_off < table_off + table_len &&
 	     table_off < pba_off + MSIX_PBA_LEN)) {
 		log_error("msix %s: table 0x%x+0x%llx (BAR%u) or PBA 0x%x (BAR%u) outside its BAR",
-			  dev->name, table_off, (unsigned long long)table_len, p->table_bar, pba_off,
-			  p->pba_bar);
+			  dev->name, table_off, (unsigned long long)table_len, p->table_bar,
+			  pba_off, p->pba_bar);
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m) + nvec * sizeof(m->vec[0]));
@@ -336,9 +341,9 @@ static void dword_write(struct msix *m, uint64_t off, uint32_t val, bool pba)
 		return;
 	p = table_dword(m, toff);
 	/* Vector Control: only the mask bit is defined, the rest reads 0. */
-	*p = toff % PCI_MSIX_ENTRY_SIZE == PCI_MSIX_ENTRY_VECTOR_CTRL ?
-		     val & PCI_MSIX_ENTRY_CTRL_MASKBIT :
-		     val;
+	*p = toff % PCI_MSIX_ENTRY_SIZE == PCI_MSIX_ENTRY_VECTOR_CTRL
+		     ? val & PCI_MSIX_ENTRY_CTRL_MASKBIT
+		     : val;
 	vec_update(m, (unsigned int)(toff / PCI_MSIX_ENTRY_SIZE));
 }
 
@@ -359,8 +364,8 @@ static uint64_t pba_external(struct msix *m)
 	return pba;
 }
 
-bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t off, uint8_t *data,
-		     uint32_t size, bool write)
+bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t off, uint8_t *data, uint32_t size,
+		     bool write)
 {
 	uint64_t table_len, region_end;
 	bool in_table, in_pba;
@@ -443,8 +448,7 @@ int msix_vector_eventfd(struct msix *m, uint16_t vec)
 	return m->vec[vec].efd;
 }
 
-bool msix_vector_route(struct msix *m, uint16_t vec, uint32_t *gsi, uint64_t *addr,
-		       uint32_t *data)
+bool msix_vector_route(struct msix *m, uint16_t vec, uint32_t *gsi, uint64_t *addr, uint32_t *data)
 {
 	bool routed;
 

@@ -46,8 +46,7 @@ struct msix_params {
 };
 
 /* The general form of msix_create. NULL on failure (logged). */
-struct msix *msix_create_params(struct vm *vm, struct pci_device *dev,
-				const struct msix_params *p);
+struct msix *msix_create_params(struct vm *vm, struct pci_device *dev, const struct msix_params *p);
 void msix_destroy(struct msix *m);
 
 /*
@@ -55,8 +54,8 @@ void msix_destroy(struct msix *m);
  * handles the access if it falls in the table or PBA (out-of-range or
  * misaligned accesses there are ignored / read as 0, never a crash).
  */
-bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t off, uint8_t *data,
-		     uint32_t size, bool write);
+bool msix_bar_access(struct msix *m, unsigned int bar, uint64_t off, uint8_t *data, uint32_t size,
+		     bool write);
 /*
  * To be called from the device's config_write hook (tracks Enable / Function
  * Mask; reads the capability from dev->config, so the bus config lock, which
@@ -76,8 +75,7 @@ int msix_vector_eventfd(struct msix *m, uint16_t vec);
  * which GSI and message (any output pointer may be NULL)? Without KVM
  * (vm_fd < 0) nothing reaches KVM, but this still reports what would have.
  */
-bool msix_vector_route(struct msix *m, uint16_t vec, uint32_t *gsi, uint64_t *addr,
-		       uint32_t *data);
+bool msix_vector_route(struct msix *m, uint16_t vec, uint32_t *gsi, uint64_t *addr, uint32_t *data);
 
 /* For tests: is vector @vec's eventfd wired to KVM now (irqfd assigned, or would be)? */
 bool msix_vector_wired(struct msix *m, uint16_t vec);

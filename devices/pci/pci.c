@@ -23,14 +23,14 @@
 
 #define PCI_CFG_SPACE 256 /* what we back; the rest of the 4 KiB reads 0 */
 
-#define CMD_WMASK                                                                                \
-	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR |        \
+#define CMD_WMASK                                                                                  \
+	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR |         \
 	 PCI_COMMAND_INTX_DISABLE)
-#define STATUS_W1C                                                                               \
-	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT |          \
+#define STATUS_W1C                                                                                 \
+	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_REC_TARGET_ABORT |           \
 	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 #define BAR_FLAGS_MASK 0xfu /* memory BARs: space, type and prefetchable bits */
-#define BAR_MIN_SIZE 16u /* PCI 3.0 6.2.5.1: memory BARs claim at least 16 bytes */
+#define BAR_MIN_SIZE 16u    /* PCI 3.0 6.2.5.1: memory BARs claim at least 16 bytes */
 #define BAR_MEM32_MAX_SIZE (1ull << 31)
 #define BAR_IO_FLAGS_MASK 0x3u
 #define BAR_IO_MIN_SIZE 4u
@@ -81,7 +81,8 @@ int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_ty
 	uint64_t mask = ~(size - 1);
 	uint32_t flags = prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0;
 
-	if (!dev || dev->bus || bar >= PCI_NUM_BARS || size < BAR_IO_MIN_SIZE || (size & (size - 1)))
+	if (!dev || dev->bus || bar >= PCI_NUM_BARS || size < BAR_IO_MIN_SIZE ||
+	    (size & (size - 1)))
 		return -EINVAL;
 	if (type == PCI_BAR_IO) {
 		if (size > BAR_IO_MAX_SIZE)
@@ -104,13 +105,14 @@ int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_ty
 		return -EINVAL;
 
 	put_le32(dev->config + reg, flags);
-	put_le32(dev->wmask + reg, (uint32_t)mask & ~(type == PCI_BAR_IO ? BAR_IO_FLAGS_MASK
-									 : BAR_FLAGS_MASK));
+	put_le32(dev->wmask + reg,
+		 (uint32_t)mask & ~(type == PCI_BAR_IO ? BAR_IO_FLAGS_MASK : BAR_FLAGS_MASK));
 	if (type == PCI_BAR_IO) {
 		/* The upper 16 bits read 0: x86 port space is 64 KiB. */
 		put_le32(dev->wmask + reg, (uint32_t)mask & 0xfffcu);
 		/* I/O Space Enable exists only on a function with I/O BARs. */
-		put_le16(dev->wmask + PCI_COMMAND, get_le16(dev->wmask + PCI_COMMAND) | PCI_COMMAND_IO);
+		put_le16(dev->wmask + PCI_COMMAND,
+			 get_le16(dev->wmask + PCI_COMMAND) | PCI_COMMAND_IO);
 	}
 	if (type == PCI_BAR_MEM64) {
 		put_le32(dev->config + reg + 4, 0);
@@ -126,8 +128,8 @@ int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_ty
 	return 0;
 }
 
-int pci_device_add_cap(struct pci_device *dev, uint8_t id, const void *body,
-		       const void *body_wmask, size_t len)
+int pci_device_add_cap(struct pci_device *dev, uint8_t id, const void *body, const void *body_wmask,
+		       size_t len)
 {
 	unsigned int off;
 
@@ -203,7 +205,7 @@ void pci_config_write(struct pci_device *dev, uint32_t off, uint32_t size, uint3
 		uint8_t v = dev->config[o];
 
 		v = (uint8_t)((v & ~dev->wmask[o]) | (b & dev->wmask[o]));
-		v &= (uint8_t)~(b & dev->w1cmask[o]);
+		v &= (uint8_t) ~(b & dev->w1cmask[o]);
 		dev->config[o] = v;
 	}
 	bars_sync(dev);

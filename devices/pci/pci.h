@@ -34,11 +34,11 @@ struct vm;
 struct pci_bus;
 struct pci_device;
 
-#define PCI_CFG_SIZE 4096	/* ECAM gives each function 4 KiB; above 256 reads as 0 */
+#define PCI_CFG_SIZE 4096 /* ECAM gives each function 4 KiB; above 256 reads as 0 */
 #define PCI_NUM_BARS 6
 #define PCI_MAX_SLOTS 32
 #define PCI_BAR_UNMAPPED UINT64_MAX
-#define PCI_CAP_START 0x40	/* first capability; the type-0 header ends here */
+#define PCI_CAP_START 0x40 /* first capability; the type-0 header ends here */
 
 /*
  * Slot 0 is the host bridge: Red Hat's id for a generic PCIe host bridge
@@ -86,7 +86,7 @@ struct pci_bar {
 	 */
 	uint64_t size;
 	bool prefetchable;
-	uint64_t addr;		/* current guest address as programmed */
+	uint64_t addr; /* current guest address as programmed */
 	/*
 	 * Where the BAR decodes now, as last passed to bar_remap:
 	 * PCI_BAR_UNMAPPED unless Memory Space Enable is set and the whole BAR
@@ -98,16 +98,16 @@ struct pci_bar {
 
 struct pci_device {
 	uint8_t config[256];
-	uint8_t wmask[256];	/* bits the guest may write */
-	uint8_t w1cmask[256];	/* write-1-to-clear bits (status register) */
+	uint8_t wmask[256];   /* bits the guest may write */
+	uint8_t w1cmask[256]; /* write-1-to-clear bits (status register) */
 	struct pci_bar bars[PCI_NUM_BARS];
 	const struct pci_device_ops *ops;
-	void *opaque;		/* the device model's state */
+	void *opaque; /* the device model's state */
 	const char *name;
-	struct pci_bus *bus;	/* set by pci_bus_add */
+	struct pci_bus *bus; /* set by pci_bus_add */
 	unsigned int slot;
-	uint8_t last_cap;	/* offset of the last capability in the list, 0 if none */
-	uint16_t cap_end;	/* first free config byte for capabilities (256: full) */
+	uint8_t last_cap; /* offset of the last capability in the list, 0 if none */
+	uint16_t cap_end; /* first free config byte for capabilities (256: full) */
 };
 
 /*
@@ -135,8 +135,8 @@ int pci_device_set_bar(struct pci_device *dev, unsigned int bar, enum pci_bar_ty
  * pointer (@len bytes), @body_wmask the guest-writable bits of the body (or
  * NULL: read-only). Returns the capability's config offset or -ENOSPC.
  */
-int pci_device_add_cap(struct pci_device *dev, uint8_t id, const void *body,
-		       const void *body_wmask, size_t len);
+int pci_device_add_cap(struct pci_device *dev, uint8_t id, const void *body, const void *body_wmask,
+		       size_t len);
 
 /*
  * Config-space access as the guest sees it (used by the bus, exposed for
@@ -151,10 +151,10 @@ uint32_t pci_config_read(struct pci_device *dev, uint32_t off, uint32_t size);
 void pci_config_write(struct pci_device *dev, uint32_t off, uint32_t size, uint32_t val);
 
 struct pci_bus_layout {
-	uint64_t ecam_base;	/* 1 MiB: bus 0 only */
+	uint64_t ecam_base; /* 1 MiB: bus 0 only */
 	uint64_t mmio32_base, mmio32_size;
-	uint64_t mmio64_base, mmio64_size;	/* size 0: no 64-bit window */
-	uint64_t io_base, io_size;		/* port window for I/O BARs; size 0: none */
+	uint64_t mmio64_base, mmio64_size; /* size 0: no 64-bit window */
+	uint64_t io_base, io_size;	   /* port window for I/O BARs; size 0: none */
 };
 
 /*

@@ -46,7 +46,7 @@
 struct vfio_area {
 	uint64_t off, size; /* inside the region */
 	void *hva;
-	int slot;	    /* KVM memory slot while decoding, else -1 */
+	int slot; /* KVM memory slot while decoding, else -1 */
 };
 
 struct vfio_region {
@@ -68,8 +68,8 @@ struct vfio_dev {
 	char label[80];
 	uint32_t num_irqs;
 	struct vfio_region regions[VFIO_PCI_NUM_REGIONS];
-	uint8_t real[CFG_LEN];	   /* config space as read at start */
-	uint8_t live[CFG_LEN];	   /* 1: guest reads of this byte go to the device */
+	uint8_t real[CFG_LEN]; /* config space as read at start */
+	uint8_t live[CFG_LEN]; /* 1: guest reads of this byte go to the device */
 	struct msix *msix;
 	unsigned int msix_cap;
 	unsigned int host_vectors; /* MSI-X vectors the kernel has eventfds for */
@@ -109,8 +109,9 @@ static int set_irqs(struct vfio_dev *d, unsigned int index, unsigned int n)
 	s->start = 0;
 	s->count = n;
 	for (unsigned int i = 0; i < n; i++) {
-		int32_t efd = index == VFIO_PCI_MSIX_IRQ_INDEX ? msix_vector_eventfd(d->msix, (uint16_t)i)
-							       : msi_vector_eventfd(d->msi, i);
+		int32_t efd = index == VFIO_PCI_MSIX_IRQ_INDEX
+				      ? msix_vector_eventfd(d->msix, (uint16_t)i)
+				      : msi_vector_eventfd(d->msi, i);
 
 		memcpy(s->data + i * sizeof(int32_t), &efd, sizeof(efd));
 	}
@@ -133,8 +134,7 @@ static int set_msix_irqs(struct vfio_dev *d, unsigned int n)
 
 /* ---- config space ---- */
 
-static uint32_t vfio_config_read(struct pci_device *pci, uint32_t off, uint32_t size,
-				 uint32_t val)
+static uint32_t vfio_config_read(struct pci_device *pci, uint32_t off, uint32_t size, uint32_t val)
 {
 	struct vfio_dev *d = pci->opaque;
 	uint8_t b[4];
@@ -162,7 +162,8 @@ static void vfio_config_write(struct pci_device *pci, uint32_t off, uint32_t siz
 
 		/* The device decodes and masters as the guest says; INTx stays off. */
 		if (cfg_rw(d, &host, 2, PCI_COMMAND, false)) {
-			const uint16_t fwd = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+			const uint16_t fwd = PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
+					     PCI_COMMAND_MASTER;
 
 			host = (uint16_t)((host & ~fwd) | (guest & fwd) | PCI_COMMAND_INTX_DISABLE);
 			if (!cfg_rw(d, &host, 2, PCI_COMMAND, true))
@@ -194,8 +195,8 @@ static void vfio_config_write(struct pci_device *pci, uint32_t off, uint32_t siz
 
 /* ---- BARs ---- */
 
-static void vfio_bar_access(struct pci_device *pci, unsigned int bar, uint64_t off,
-			    uint8_t *data, uint32_t size, bool write)
+static void vfio_bar_access(struct pci_device *pci, unsigned int bar, uint64_t off, uint8_t *data,
+			    uint32_t size, bool write)
 {
 	struct vfio_dev *d = pci->opaque;
 	const struct vfio_region *r = &d->regions[bar];
@@ -425,8 +426,8 @@ static void map_areas(struct vfio_dev *d)
 				continue;
 			a->hva = d->env.mmap(d->env.ctx, d->fd, a->size, r->offset + a->off);
 			if (!a->hva)
-				log_info("%s: BAR%u +0x%llx not mappable (%s): trapped", d->label, i,
-					 (unsigned long long)a->off, strerror(errno));
+				log_info("%s: BAR%u +0x%llx not mappable (%s): trapped", d->label,
+					 i, (unsigned long long)a->off, strerror(errno));
 		}
 	}
 }
@@ -456,7 +457,8 @@ static unsigned int real_cap(const struct vfio_dev *d, uint8_t id)
 	if (!(get_le16(d->real + PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return 0;
 	for (unsigned int off = d->real[PCI_CAPABILITY_LIST] & ~3u;
-	     off >= PCI_CAP_START && off <= CFG_LEN - 4 && hops++ < 48; off = d->real[off + 1] & ~3u)
+	     off >= PCI_CAP_START && off <= CFG_LEN - 4 && hops++ < 48;
+	     off = d->real[off + 1] & ~3u)
 		if (d->real[off] == id)
 			return off;
 	return 0;
@@ -488,8 +490,9 @@ static int setup_caps(struct vfio_dev *d, unsigned int *msix_cap, unsigned int *
 		}
 		seen[off] = true;
 		id = d->real[off];
-		if (id == PCI_CAP_ID_MSI && (has_msix || *msi_cap ||
-					     off + msi_cap_len(get_le16(d->real + off + 2)) > CFG_LEN)) {
+		if (id == PCI_CAP_ID_MSI &&
+		    (has_msix || *msi_cap ||
+		     off + msi_cap_len(get_le16(d->real + off + 2)) > CFG_LEN)) {
 			log_info("%s: MSI capability at 0x%x hidden%s", d->label, off,
 				 has_msix ? " (MSI-X is offered)" : "");
 			continue;
@@ -610,18 +613,21 @@ static int bind_attach(struct vfio_dev *d, uint32_t ioas_id)
 
 	if (ret < 0) {
 		if (ret == -EINVAL || ret == -EBUSY)
-			log_error("%s: busy: VFIO_DEVICE_BIND_IOMMUFD refused (%s, errno %d); is it "
-				  "open in another process (a running kite or QEMU)?",
-				  d->label, strerror(-ret), -ret);
+			log_error(
+				"%s: busy: VFIO_DEVICE_BIND_IOMMUFD refused (%s, errno %d); is it "
+				"open in another process (a running kite or QEMU)?",
+				d->label, strerror(-ret), -ret);
 		else
-			log_error("%s: VFIO_DEVICE_BIND_IOMMUFD refused by the kernel: %s (errno %d)",
-				  d->label, strerror(-ret), -ret);
+			log_error(
+				"%s: VFIO_DEVICE_BIND_IOMMUFD refused by the kernel: %s (errno %d)",
+				d->label, strerror(-ret), -ret);
 		return ret;
 	}
 	ret = dev_ioctl(d, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
 	if (ret < 0) {
 		log_error("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT to the guest-RAM IOAS refused by the "
-			  "kernel: %s (errno %d)", d->label, strerror(-ret), -ret);
+			  "kernel: %s (errno %d)",
+			  d->label, strerror(-ret), -ret);
 		return ret;
 	}
 	d->attached = true;
@@ -707,7 +713,8 @@ struct vfio_dev *vfio_dev_create(struct vm *vm, struct pci_bus *bus, const struc
 	}
 	if ((d->real[PCI_HEADER_TYPE] & 0x7f) != PCI_HEADER_TYPE_NORMAL) {
 		log_error("%s: not a type-0 endpoint (header type 0x%x): bridges cannot be passed "
-			  "through", d->label, d->real[PCI_HEADER_TYPE]);
+			  "through",
+			  d->label, d->real[PCI_HEADER_TYPE]);
 		goto err;
 	}
 	header_from_device(d);
@@ -716,13 +723,15 @@ struct vfio_dev *vfio_dev_create(struct vm *vm, struct pci_bus *bus, const struc
 	if (msix_cap && setup_msix(d, msix_cap))
 		goto err;
 	if (msi_cap) {
-		d->msi = msi_create(vm, &d->pci, msi_cap, get_le16(d->real + msi_cap + PCI_MSI_FLAGS));
+		d->msi = msi_create(vm, &d->pci, msi_cap,
+				    get_le16(d->real + msi_cap + PCI_MSI_FLAGS));
 		if (!d->msi)
 			goto err;
 	}
 	if (!msix_cap && !msi_cap)
 		log_warn("%s: no MSI-X or MSI capability: the guest gets no interrupts from it "
-			 "(INTx is not offered yet)", d->label);
+			 "(INTx is not offered yet)",
+			 d->label);
 	d->msix_cap = msix_cap;
 	map_areas(d);
 	/* Quiet until the guest enables it: no decoding, no DMA, no INTx. */
@@ -742,7 +751,9 @@ struct vfio_dev *vfio_dev_create(struct vm *vm, struct pci_bus *bus, const struc
 	vm_add_device(vm, d->label, (int)d->pci.slot, NULL);
 	log_info("%s: guest slot %02x.0 [%04x:%04x], %s", d->label, d->pci.slot,
 		 get_le16(d->real + PCI_VENDOR_ID), get_le16(d->real + PCI_DEVICE_ID),
-		 msix_cap ? "MSI-X" : msi_cap ? "MSI" : "no interrupts");
+		 msix_cap  ? "MSI-X"
+		 : msi_cap ? "MSI"
+			   : "no interrupts");
 	return d;
 err:
 	vfio_dev_destroy(d);

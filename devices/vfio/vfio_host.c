@@ -81,7 +81,8 @@ int vfio_cdev_path(const struct vfio_env *env, const char *bdf, char *out, size_
 	DIR *dd;
 	ssize_t n;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", sys, bdf) >= sizeof(dir) || stat(dir, &st)) {
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", sys, bdf) >= sizeof(dir) ||
+	    stat(dir, &st)) {
 		log_error("vfio %s: no such PCI device (ls %s lists the host's)", bdf, sys);
 		return -ENODEV;
 	}
@@ -116,7 +117,8 @@ int vfio_cdev_path(const struct vfio_env *env, const char *bdf, char *out, size_
 		closedir(dd);
 	if (!cdev) {
 		log_error("vfio %s: bound to vfio-pci but has no VFIO cdev (%s/vfio-dev): the "
-			  "kernel lacks CONFIG_VFIO_DEVICE_CDEV", bdf, dir);
+			  "kernel lacks CONFIG_VFIO_DEVICE_CDEV",
+			  bdf, dir);
 		return -ENOENT;
 	}
 	if ((size_t)snprintf(out, len, "%s/%s", or_default(env->dev_vfio, DEV_VFIO), cdev) >= len)
@@ -130,10 +132,12 @@ static int open_cdev(const struct vfio_env *env, const char *label, const char *
 
 	if (fd == -ENOENT)
 		log_error("%s: %s does not exist: no VFIO cdev (kernel without "
-			  "CONFIG_VFIO_DEVICE_CDEV, or no devtmpfs/udev node)", label, path);
+			  "CONFIG_VFIO_DEVICE_CDEV, or no devtmpfs/udev node)",
+			  label, path);
 	else if (fd == -EACCES || fd == -EPERM)
 		log_error("%s: %s: permission denied (run as root, or pass an open fd with "
-			  "--vfio fd=)", label, path);
+			  "--vfio fd=)",
+			  label, path);
 	else if (fd < 0)
 		log_error("%s: cannot open %s: %s", label, path, strerror(-fd));
 	return fd;
@@ -238,7 +242,8 @@ static int open_iommufd(struct vm *vm, const struct vfio_env *env, struct vfio_h
 		fd = env->open(env->ctx, path);
 		if (fd == -ENOENT) {
 			log_error("vfio: %s does not exist: the kernel lacks CONFIG_IOMMUFD (or "
-				  "modprobe iommufd)", path);
+				  "modprobe iommufd)",
+				  path);
 			return fd;
 		}
 		if (fd < 0) {

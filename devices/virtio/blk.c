@@ -74,12 +74,12 @@ struct blk_req {
 	struct blk_aio_req aio;
 	struct virtio_blk *b;
 	uint16_t head;
-	uint8_t *status;	/* host address of the status byte */
-	uint32_t used_len;	/* on success */
+	uint8_t *status;   /* host address of the status byte */
+	uint32_t used_len; /* on success */
 	uint64_t sector;
-	struct iovec *iov;	/* the data segments (or the bounce buffer) */
+	struct iovec *iov; /* the data segments (or the bounce buffer) */
 	unsigned int iov_cap;
-	struct iovec *guest;	/* with a bounce buffer: the guest's segments */
+	struct iovec *guest; /* with a bounce buffer: the guest's segments */
 	unsigned int guest_cap, nguest;
 	void *bounce;
 	struct blk_req *next_free;
@@ -97,7 +97,7 @@ struct virtio_blk {
 	struct blk_aio *aio;
 	struct blk_req reqs[BLK_QUEUE_SIZE];
 	struct blk_req *free_reqs;
-	bool stalled;		/* the queue stopped for want of a free request */
+	bool stalled; /* the queue stopped for want of a free request */
 	unsigned int io_warnings;
 };
 
@@ -178,9 +178,13 @@ static uint8_t blk_prepare_rw(struct virtio_blk *b, struct blk_req *r, struct vq
 		r->iov[0] = (struct iovec){ .iov_base = r->bounce, .iov_len = len };
 		n = 1;
 	}
-	r->aio = (struct blk_aio_req){ .op = write ? BLK_AIO_WRITE : BLK_AIO_READ, .fd = b->fd,
-				       .iov = r->iov, .niov = n, .off = r->sector * BLK_SECTOR,
-				       .len = len, .opaque = r };
+	r->aio = (struct blk_aio_req){ .op = write ? BLK_AIO_WRITE : BLK_AIO_READ,
+				       .fd = b->fd,
+				       .iov = r->iov,
+				       .niov = n,
+				       .off = r->sector * BLK_SECTOR,
+				       .len = len,
+				       .opaque = r };
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -195,8 +199,9 @@ static int blk_complete(struct virtio_blk *b, struct blk_req *r)
 	if (r->aio.result) {
 		log_msg(virtio_guest_log_level(&b->io_warnings), "disk %s: %s at sector %llu: %s",
 			b->path,
-			r->aio.op == BLK_AIO_FLUSH ? "flush"
-			: r->aio.op == BLK_AIO_WRITE ? "write" : "read",
+			r->aio.op == BLK_AIO_FLUSH   ? "flush"
+			: r->aio.op == BLK_AIO_WRITE ? "write"
+						     : "read",
 			(unsigned long long)r->sector, strerror(-r->aio.result));
 		status = VIRTIO_BLK_S_IOERR;
 	} else if (r->aio.op != BLK_AIO_FLUSH) {
@@ -230,8 +235,7 @@ static int blk_start(struct virtio_blk *b, struct vq_elem *e)
 	uint32_t type;
 
 	/* The status byte is the last writable byte; without one nothing can be reported. */
-	if (e->in_len < 1 ||
-	    iov_slice(e->iov + e->nout, e->nin, e->in_len - 1, 1, &st, 1) != 1)
+	if (e->in_len < 1 || iov_slice(e->iov + e->nout, e->nin, e->in_len - 1, 1, &st, 1) != 1)
 		return vq_push(vq, e->head, 0);
 	r = req_get(b); /* the caller made sure there is one */
 	r->head = e->head;
@@ -254,8 +258,9 @@ static int blk_start(struct virtio_blk *b, struct vq_elem *e)
 						      e->out_len - BLK_HDR_LEN, true);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		r->aio = (struct blk_aio_req){ .op = BLK_AIO_FLUSH, .barrier = true, .fd = b->fd,
-					       .opaque = r };
+		r->aio = (struct blk_aio_req){
+			.op = BLK_AIO_FLUSH, .barrier = true, .fd = b->fd, .opaque = r
+		};
 		status = VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
@@ -436,8 +441,7 @@ static int blk_open(const char *path, int fd, bool readonly, bool direct, uint64
 	if (direct && (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0)) {
 		err = errno;
 		close(fd);
-		log_error("disk %s: cache=none: cannot use O_DIRECT here: %s", path,
-			  strerror(err));
+		log_error("disk %s: cache=none: cannot use O_DIRECT here: %s", path, strerror(err));
 		return -err;
 	}
 	return fd;
@@ -475,7 +479,8 @@ int virtio_blk_new_opts(const struct guest_mem *mem, const char *path, int given
 	b->sectors = size / BLK_SECTOR;
 	if (size % BLK_SECTOR)
 		log_warn("disk %s: size is not a multiple of %d bytes; the last %llu bytes are "
-			 "not visible", path, BLK_SECTOR, (unsigned long long)(size % BLK_SECTOR));
+			 "not visible",
+			 path, BLK_SECTOR, (unsigned long long)(size % BLK_SECTOR));
 	/* GET_ID: the image's file name, NUL-padded, truncated to 20 bytes. */
 	memcpy(b->id, base, strlen(base) < sizeof(b->id) ? strlen(base) : sizeof(b->id));
 	if (o->readonly)

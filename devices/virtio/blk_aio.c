@@ -22,9 +22,9 @@ struct blk_aio {
 	enum blk_aio_backend backend;
 	unsigned int depth;
 	int efd;
-	unsigned int started;  /* started and not reaped */
-	unsigned int queued;   /* submitted, not started */
-	bool barrier_started;  /* a barrier is among the started ones */
+	unsigned int started; /* started and not reaped */
+	unsigned int queued;  /* submitted, not started */
+	bool barrier_started; /* a barrier is among the started ones */
 	struct blk_aio_req *q_head, *q_tail;
 	/* io_uring */
 	struct io_uring ring;
@@ -70,7 +70,8 @@ static int aio_rw(int fd, struct iovec *iov, int n, uint64_t off, bool write)
 		if (off == BLK_AIO_STREAM)
 			r = write ? writev(fd, iov, n) : readv(fd, iov, n);
 		else
-			r = write ? pwritev(fd, iov, n, (off_t)off) : preadv(fd, iov, n, (off_t)off);
+			r = write ? pwritev(fd, iov, n, (off_t)off)
+				  : preadv(fd, iov, n, (off_t)off);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -195,8 +196,7 @@ int blk_aio_create(unsigned int depth, enum blk_aio_backend want, struct blk_aio
 			log_error("disk I/O: io_uring unavailable: %s", strerror(-r));
 			goto fail;
 		}
-		log_info("disk I/O: io_uring unavailable (%s); using worker threads",
-			 strerror(-r));
+		log_info("disk I/O: io_uring unavailable (%s); using worker threads", strerror(-r));
 	}
 	a->backend = BLK_AIO_THREADS;
 	r = threads_start(a);

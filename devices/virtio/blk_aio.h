@@ -33,9 +33,9 @@ struct blk_aio_req {
 	int fd;
 	struct iovec *iov; /* READ/WRITE: stays the caller's until completion */
 	int niov;
-	uint64_t off;	   /* BLK_AIO_STREAM: no offset (pipes, in the tests) */
-	size_t len;	   /* bytes the iovecs hold */
-	int result;	   /* on completion: 0 or -errno (-EIO for a short transfer) */
+	uint64_t off; /* BLK_AIO_STREAM: no offset (pipes, in the tests) */
+	size_t len;   /* bytes the iovecs hold */
+	int result;   /* on completion: 0 or -errno (-EIO for a short transfer) */
 	void *opaque;
 	struct blk_aio_req *next; /* internal */
 };

@@ -30,7 +30,7 @@
 #define CONSOLE_TXQ 1
 #define CONSOLE_RX_BUDGET 64	 /* buffers per turn of the event loop */
 #define CONSOLE_OUT_WAIT_MS 1000 /* how long a stuck output may stall the loop */
-#define CONSOLE_CFG_LEN 12	 /* struct virtio_console_config: cols, rows, max_nr_ports, emerg_wr */
+#define CONSOLE_CFG_LEN 12 /* struct virtio_console_config: cols, rows, max_nr_ports, emerg_wr */
 
 struct virtio_console {
 	struct virtio_dev vdev;
@@ -193,8 +193,7 @@ static const struct virtio_dev_ops console_ops = {
 	.destroy = console_destroy,
 };
 
-int virtio_console_new(const struct guest_mem *mem, int in_fd, int out_fd,
-		       struct virtio_dev **out)
+int virtio_console_new(const struct guest_mem *mem, int in_fd, int out_fd, struct virtio_dev **out)
 {
 	struct virtio_console *c = calloc(1, sizeof(*c));
 	int ret;

@@ -54,9 +54,9 @@
 #define VIRTIO_NET_S_LINK_UP 1
 #define F(bit) (1ULL << VIRTIO_NET_F_##bit)
 /* Offered when the tap takes TUN_F_CSUM | TSO4 | TSO6 | TSO_ECN, and with TUN_F_UFO. */
-#define NET_FEATURES_TSO                                                                   \
-	(F(CSUM) | F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_TSO6) | F(GUEST_ECN) |          \
-	 F(HOST_TSO4) | F(HOST_TSO6) | F(HOST_ECN))
+#define NET_FEATURES_TSO                                                                           \
+	(F(CSUM) | F(GUEST_CSUM) | F(GUEST_TSO4) | F(GUEST_TSO6) | F(GUEST_ECN) | F(HOST_TSO4) |   \
+	 F(HOST_TSO6) | F(HOST_ECN))
 #define NET_FEATURES_UFO (F(GUEST_UFO) | F(HOST_UFO))
 
 /* struct virtio_net_hdr_v1 (5.1.6). */
@@ -74,14 +74,14 @@
 #define HDR_GSO_TCPV6 4
 #define HDR_GSO_ECN 0x80
 
-#define NET_HDR_LEN 12		/* struct virtio_net_hdr_v1 */
+#define NET_HDR_LEN 12 /* struct virtio_net_hdr_v1 */
 #define NET_HDR_NUM_BUFFERS 10
 /* Largest frame with its header: a 64 KiB GSO frame (the tap's and the driver's limit) plus headroom. */
 #define NET_PKT_MAX (NET_HDR_LEN + 65536 + 256)
 #define NET_QUEUE_SIZE 256
 #define NET_RXQ 0
 #define NET_TXQ 1
-#define NET_RX_BUDGET 256	/* packets per turn of the event loop */
+#define NET_RX_BUDGET 256 /* packets per turn of the event loop */
 
 /* struct virtio_net_config (5.1.4): mac[6], status. */
 #define NET_CFG_MAC 0
@@ -99,8 +99,8 @@ struct virtio_net {
 	void *set_offload_opaque;
 	uint64_t tx_dropped, rx_dropped; /* frames with headers we refused */
 	uint8_t config[NET_CFG_LEN];
-	bool rx_pending;	/* the tap may hold packets we have not read */
-	size_t rx_len;		/* bytes in rx_pkt not yet delivered (0: none) */
+	bool rx_pending; /* the tap may hold packets we have not read */
+	size_t rx_len;	 /* bytes in rx_pkt not yet delivered (0: none) */
 	uint8_t *rx_pkt;
 	/* Receive chains popped but not yet used, in ring order (heads only). */
 	uint16_t *stash;
@@ -149,14 +149,10 @@ uint64_t virtio_net_offload_features(unsigned int tun_flags)
 static const struct {
 	uint64_t feature, needs;
 } net_feature_deps[] = {
-	{ F(GUEST_TSO4), F(GUEST_CSUM) },
-	{ F(GUEST_TSO6), F(GUEST_CSUM) },
-	{ F(GUEST_UFO), F(GUEST_CSUM) },
-	{ F(GUEST_ECN), F(GUEST_TSO4) | F(GUEST_TSO6) },
-	{ F(HOST_TSO4), F(CSUM) },
-	{ F(HOST_TSO6), F(CSUM) },
-	{ F(HOST_UFO), F(CSUM) },
-	{ F(HOST_ECN), F(HOST_TSO4) | F(HOST_TSO6) },
+	{ F(GUEST_TSO4), F(GUEST_CSUM) }, { F(GUEST_TSO6), F(GUEST_CSUM) },
+	{ F(GUEST_UFO), F(GUEST_CSUM) },  { F(GUEST_ECN), F(GUEST_TSO4) | F(GUEST_TSO6) },
+	{ F(HOST_TSO4), F(CSUM) },	  { F(HOST_TSO6), F(CSUM) },
+	{ F(HOST_UFO), F(CSUM) },	  { F(HOST_ECN), F(HOST_TSO4) | F(HOST_TSO6) },
 };
 
 int virtio_net_features_check(uint64_t features)
@@ -289,8 +285,7 @@ static int net_set_offload(struct virtio_net *n, unsigned int tun_flags)
 	/* A driver can renegotiate in a loop: the first few changes at info, the rest at debug. */
 	if (n->cur_offloads != tun_flags)
 		log_msg(n->offload_logs < 8 ? (n->offload_logs++, LOG_INFO) : LOG_DEBUG,
-			"tap %s: offloads now 0x%x", n->tap_name,
-			tun_flags);
+			"tap %s: offloads now 0x%x", n->tap_name, tun_flags);
 	n->cur_offloads = tun_flags;
 	return 0;
 }
@@ -316,7 +311,8 @@ static bool net_features_accept(struct virtio_dev *vdev)
 	if (virtio_net_features_check(vdev->guest_features)) {
 		log_msg(virtio_guest_log_level(&vdev->warnings),
 			"%s: driver accepted offload features 0x%llx without the ones they "
-			"depend on", vdev->name, (unsigned long long)vdev->guest_features);
+			"depend on",
+			vdev->name, (unsigned long long)vdev->guest_features);
 		return false;
 	}
 	want = virtio_net_tun_offloads(vdev->guest_features);
@@ -359,7 +355,8 @@ again:
 			n->rx_dropped++;
 			log_msg(virtio_guest_log_level(&n->vdev.warnings),
 				"%s: a %zu-byte frame needs more receive buffers than the ring "
-				"holds; dropped", n->vdev.name, n->rx_len);
+				"holds; dropped",
+				n->vdev.name, n->rx_len);
 			return 0;
 		}
 		if (i == n->nstash) {
@@ -486,7 +483,8 @@ static int net_tx_one(struct virtio_dev *vdev, struct vq_elem *e)
 		n->tx_dropped++;
 		log_msg(virtio_guest_log_level(&vdev->warnings),
 			"%s: dropped a frame with a bad or unnegotiated offload header "
-			"(flags 0x%x gso_type 0x%x)", vdev->name, hdr[HDR_FLAGS], hdr[HDR_GSO_TYPE]);
+			"(flags 0x%x gso_type 0x%x)",
+			vdev->name, hdr[HDR_FLAGS], hdr[HDR_GSO_TYPE]);
 		goto done;
 	}
 	n->tx_iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = NET_HDR_LEN };
@@ -740,8 +738,7 @@ static int net_attach(struct vm *vm, struct pci_bus *bus, int fd, const char *ta
 	return ret;
 }
 
-int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name,
-		      const uint8_t *mac)
+int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name, const uint8_t *mac)
 {
 	int fd = virtio_net_tap_open(tap_name);
 

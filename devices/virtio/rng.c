@@ -79,8 +79,8 @@ int virtio_rng_new(const struct guest_mem *mem, struct virtio_dev **out)
 		log_error("virtio-rng: out of memory");
 		return -ENOMEM;
 	}
-	ret = virtio_dev_init(&r->vdev, "virtio-rng", VIRTIO_ID_RNG, 0xff0000 /* other */,
-			      &rng_ops, mem, 0, 1, RNG_QUEUE_SIZE, NULL, 0);
+	ret = virtio_dev_init(&r->vdev, "virtio-rng", VIRTIO_ID_RNG, 0xff0000 /* other */, &rng_ops,
+			      mem, 0, 1, RNG_QUEUE_SIZE, NULL, 0);
 	if (ret) {
 		free(r);
 		return ret;

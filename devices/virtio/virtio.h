@@ -20,8 +20,8 @@ struct vm;
 struct pci_bus;
 
 struct virtio_blk_opts {
-	bool readonly;	/* opened O_RDONLY, VIRTIO_BLK_F_RO */
-	bool direct;	/* cache=none: O_DIRECT, bypassing the host page cache */
+	bool readonly; /* opened O_RDONLY, VIRTIO_BLK_F_RO */
+	bool direct;   /* cache=none: O_DIRECT, bypassing the host page cache */
 };
 /*
  * Raw image (regular file or block device), opened O_RDWR, or O_RDONLY with
@@ -37,8 +37,7 @@ int virtio_blk_create_fd(struct vm *vm, struct pci_bus *bus, int fd, const char 
  * Attaches to the existing or new tap @tap_name. @mac: 6 bytes, or NULL for
  * a stable locally administered address derived from the tap name.
  */
-int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name,
-		      const uint8_t *mac);
+int virtio_net_create(struct vm *vm, struct pci_bus *bus, const char *tap_name, const uint8_t *mac);
 /*
  * The same on a tap fd opened by someone else (fd=NAME, IFF_TAP | IFF_NO_PI |
  * IFF_VNET_HDR), which it owns from now on; @label names it in messages.

@@ -13,8 +13,8 @@
 
 #include "vmm/log.h"
 
-#define BASE_FEATURES                                                                      \
-	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX) |                     \
+#define BASE_FEATURES                                                                              \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_EVENT_IDX) |                             \
 	 (1ULL << VIRTIO_F_INDIRECT_DESC))
 
 int virtio_dev_init(struct virtio_dev *vdev, const char *name, uint16_t device_id,
@@ -211,8 +211,9 @@ static uint64_t common_get(struct virtio_dev *vdev, uint8_t field)
 	case VIRTIO_COMMON_GFSELECT:
 		return vdev->gfselect;
 	case VIRTIO_COMMON_GF:
-		return vdev->gfselect < 2 ? (uint32_t)(vdev->guest_features >> (32 * vdev->gfselect))
-					  : 0;
+		return vdev->gfselect < 2
+			       ? (uint32_t)(vdev->guest_features >> (32 * vdev->gfselect))
+			       : 0;
 	case VIRTIO_COMMON_MSIX:
 		return vdev->config_vector;
 	case VIRTIO_COMMON_NUMQ:
@@ -278,14 +279,13 @@ static void write_status(struct virtio_dev *vdev, uint8_t val)
 	if ((added & VIRTIO_STATUS_FEATURES_OK) && !features_ok(vdev))
 		want &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	if ((added & VIRTIO_STATUS_DRIVER_OK) && !(want & VIRTIO_STATUS_FEATURES_OK)) {
-		log_msg(virtio_guest_log_level(&vdev->warnings), "%s: DRIVER_OK without FEATURES_OK",
-			vdev->name);
+		log_msg(virtio_guest_log_level(&vdev->warnings),
+			"%s: DRIVER_OK without FEATURES_OK", vdev->name);
 		want &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
 	}
 	vdev->status = want | (vdev->status & VIRTIO_STATUS_NEEDS_RESET);
 	/* 2.1.2: a device that already needs reset says so as soon as the driver listens. */
-	if ((added & want & VIRTIO_STATUS_DRIVER_OK) &&
-	    (vdev->status & VIRTIO_STATUS_NEEDS_RESET))
+	if ((added & want & VIRTIO_STATUS_DRIVER_OK) && (vdev->status & VIRTIO_STATUS_NEEDS_RESET))
 		signal_vector(vdev, vdev->config_vector);
 	if ((added & want & VIRTIO_STATUS_DRIVER_OK) && vdev->kick) {
 		/* Buffers made available before DRIVER_OK were not looked at yet. */
@@ -376,8 +376,7 @@ void virtio_common_read(struct virtio_dev *vdev, uint32_t off, uint8_t *data, ui
 		data[i] = (uint8_t)(v >> (8 * i));
 }
 
-void virtio_common_write(struct virtio_dev *vdev, uint32_t off, const uint8_t *data,
-			 uint32_t size)
+void virtio_common_write(struct virtio_dev *vdev, uint32_t off, const uint8_t *data, uint32_t size)
 {
 	const struct common_field *f = common_field_at(off, size);
 	unsigned int shift;

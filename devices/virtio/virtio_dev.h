@@ -138,8 +138,7 @@ void virtio_dev_destroy(struct virtio_dev *vdev);
 
 /* Register accesses as the driver makes them (take the lock). */
 void virtio_common_read(struct virtio_dev *vdev, uint32_t off, uint8_t *data, uint32_t size);
-void virtio_common_write(struct virtio_dev *vdev, uint32_t off, const uint8_t *data,
-			 uint32_t size);
+void virtio_common_write(struct virtio_dev *vdev, uint32_t off, const uint8_t *data, uint32_t size);
 uint8_t virtio_isr_read(struct virtio_dev *vdev); /* read-to-clear */
 void virtio_config_read(struct virtio_dev *vdev, uint32_t off, uint8_t *data, uint32_t size);
 
@@ -176,8 +175,7 @@ void virtio_blk_io_wait(struct virtio_dev *vdev);
 /* Takes ownership of @tap_fd (non-blocking, packets carry a 12-byte virtio_net_hdr_v1). */
 int virtio_net_new(const struct guest_mem *mem, int tap_fd, const uint8_t mac[6],
 		   struct virtio_dev **out);
-int virtio_console_new(const struct guest_mem *mem, int in_fd, int out_fd,
-		       struct virtio_dev **out);
+int virtio_console_new(const struct guest_mem *mem, int in_fd, int out_fd, struct virtio_dev **out);
 int virtio_rng_new(const struct guest_mem *mem, struct virtio_dev **out);
 /* The tap (net) or input fd (console) became readable; event-loop thread. */
 void virtio_net_tap_event(struct virtio_dev *vdev);

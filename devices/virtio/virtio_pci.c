@@ -286,8 +286,8 @@ int virtio_pci_attach(struct vm *vm, struct pci_bus *bus, struct virtio_dev *vde
 			  strerror(-ret));
 		return ret;
 	}
-	t->msix = msix_create(vm, &t->pci, (uint16_t)(vdev->nqueues + 1), VPCI_BAR,
-			      VPCI_MSIX_TABLE, VPCI_MSIX_PBA);
+	t->msix = msix_create(vm, &t->pci, (uint16_t)(vdev->nqueues + 1), VPCI_BAR, VPCI_MSIX_TABLE,
+			      VPCI_MSIX_PBA);
 	if (!t->msix)
 		return -ENOMEM; /* logged */
 	vdev->nvec = (uint16_t)(vdev->nqueues + 1);

@@ -83,9 +83,9 @@ int vq_enable(struct virtqueue *vq, bool event_idx, bool indirect)
 	    range_wraps(vq->avail_addr, 6 + 2 * n) ||
 	    range_wraps(vq->used_addr, 6 + VRING_USED_ELEM_SIZE * n)) {
 		log_msg(virtio_guest_log_level(&vq->warnings),
-			"%s: queue %u: bad ring addresses 0x%llx 0x%llx 0x%llx", vq->name, vq->index,
-			(unsigned long long)vq->desc_addr, (unsigned long long)vq->avail_addr,
-			(unsigned long long)vq->used_addr);
+			"%s: queue %u: bad ring addresses 0x%llx 0x%llx 0x%llx", vq->name,
+			vq->index, (unsigned long long)vq->desc_addr,
+			(unsigned long long)vq->avail_addr, (unsigned long long)vq->used_addr);
 		return -EINVAL;
 	}
 	vq->event_idx = event_idx;
@@ -112,8 +112,8 @@ static void *ring_ptr(struct virtqueue *vq, uint64_t addr, uint64_t len, bool wr
 static void vq_set_broken(struct virtqueue *vq, const char *why)
 {
 	if (!vq->broken)
-		log_msg(virtio_guest_log_level(&vq->warnings), "%s: queue %u: %s; device needs reset",
-			vq->name, vq->index, why);
+		log_msg(virtio_guest_log_level(&vq->warnings),
+			"%s: queue %u: %s; device needs reset", vq->name, vq->index, why);
 	vq->broken = true;
 }
 
@@ -463,8 +463,8 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip, const 
 	return iov_copy(iov, n, skip, (uint8_t *)buf, len, true);
 }
 
-int iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len,
-	      struct iovec *dst, unsigned int max)
+int iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len, struct iovec *dst,
+	      unsigned int max)
 {
 	unsigned int out = 0;
 

@@ -40,7 +40,7 @@ struct dma_space;
 
 struct virtqueue {
 	struct dma_space *dma;
-	const char *name;		/* device name, for the log */
+	const char *name; /* device name, for the log */
 	uint16_t index;
 	uint16_t max_size;
 	/* Programmed by the driver through the transport. */
@@ -54,12 +54,12 @@ struct virtqueue {
 	/* Device-side state. */
 	uint16_t last_avail_idx;
 	uint16_t used_idx;
-	uint16_t signalled_used;	/* used_idx when the driver was last notified */
+	uint16_t signalled_used; /* used_idx when the driver was last notified */
 	bool signalled_used_valid;
-	bool broken;			/* the ring itself is unusable until reset */
-	unsigned int bad_chains;	/* malformed chains dropped */
-	unsigned int warnings;		/* guest-triggered log lines so far (kept across resets) */
-	uint8_t *indirect_buf;		/* copy of the indirect table being walked */
+	bool broken;		 /* the ring itself is unusable until reset */
+	unsigned int bad_chains; /* malformed chains dropped */
+	unsigned int warnings;	 /* guest-triggered log lines so far (kept across resets) */
+	uint8_t *indirect_buf;	 /* copy of the indirect table being walked */
 };
 
 /*
@@ -157,7 +157,7 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip, const 
  * Fills @dst (room for @max) with the part [skip, skip+len) of @src.
  * Returns the number of segments, or -E2BIG, or -EINVAL if @src is short.
  */
-int iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len,
-	      struct iovec *dst, unsigned int max);
+int iov_slice(const struct iovec *src, unsigned int n, size_t skip, size_t len, struct iovec *dst,
+	      unsigned int max);
 
 #endif

@@ -16,12 +16,12 @@ void vtd_compute_caps(const struct vtd_params *p, uint64_t *cap, uint64_t *ecap)
 {
 	uint64_t sagaw = p->aw == 39 ? 0x2 : 0x6; /* 39-bit (3-level) [+ 48-bit (4-level)] */
 
-	*cap = 6ULL			      /* ND: 65536 domains */
+	*cap = 6ULL					      /* ND: 65536 domains */
 	       | (sagaw << 8) | ((uint64_t)(p->aw - 1) << 16) /* MGAW */
-	       | ((uint64_t)VTD_FRO << 24)			/* one FRCD at 0x220, NFR 0 */
-	       | (3ULL << 34)					/* SLLPS: 2 MiB, 1 GiB */
-	       | (1ULL << 39)					/* PSI */
-	       | (18ULL << 48);					/* MAMV */
+	       | ((uint64_t)VTD_FRO << 24)		      /* one FRCD at 0x220, NFR 0 */
+	       | (3ULL << 34)				      /* SLLPS: 2 MiB, 1 GiB */
+	       | (1ULL << 39)				      /* PSI */
+	       | (18ULL << 48);				      /* MAMV */
 	/* Host hardware does the DMA: the guest must tell kite about every new mapping. */
 	if (p->mode == VTD_MODE_SHADOW || p->mode == VTD_MODE_NESTED)
 		*cap |= CAP_CM;
@@ -124,4 +124,3 @@ void vtd_get_counters(struct vtd *v, struct viommu_counters *c)
 	c->iqe = v->iqes;
 	pthread_mutex_unlock(&v->lock);
 }
-

@@ -33,8 +33,8 @@ enum vtd_mode {
 };
 
 struct vtd_params {
-	bool scalable;	     /* ECAP.SMTS (+FSTS, SSTS) */
-	unsigned int aw;     /* 39 or 48 */
+	bool scalable;	 /* ECAP.SMTS (+FSTS, SSTS) */
+	unsigned int aw; /* 39 or 48 */
 	enum vtd_mode mode;
 };
 

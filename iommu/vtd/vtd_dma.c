@@ -92,9 +92,9 @@ static int translate(struct vtd *v, uint16_t sid, uint64_t iova, bool write, uin
 	if (!ret)
 		ret = vtd_walk(v->mem, &caps, &ctx, iova, gpa, &perm, &f);
 	if (!ret && !(perm & need)) {
-		f.reason = caps.scalable ? (ctx.kind == VTD_XLATE_FS ? (write ? VTD_FR_FS_WRITE
-									      : VTD_FR_FS_READ)
-								    : VTD_FR_SS_PERM)
+		f.reason = caps.scalable ? (ctx.kind == VTD_XLATE_FS
+						    ? (write ? VTD_FR_FS_WRITE : VTD_FR_FS_READ)
+						    : VTD_FR_SS_PERM)
 					 : (write ? VTD_FR_WRITE : VTD_FR_READ);
 		f.qualified = !ctx.fpd;
 		ret = perm ? -EPERM : -EFAULT;

@@ -37,10 +37,10 @@ struct guest_mem;
 #define VTD_IEADDR 0x0a8
 #define VTD_IEUADDR 0x0ac
 #define VTD_IQER 0x0b0
-#define VTD_IRO 0x0f	/* IVA at 0xf0, IOTLB at 0xf8 */
+#define VTD_IRO 0x0f /* IVA at 0xf0, IOTLB at 0xf8 */
 #define VTD_IVA 0x0f0
 #define VTD_IOTLB 0x0f8
-#define VTD_FRO 0x22	/* one fault recording register at 0x220 */
+#define VTD_FRO 0x22 /* one fault recording register at 0x220 */
 #define VTD_FRCD 0x220
 #define VTD_REG_END 0x230
 
@@ -128,25 +128,25 @@ struct guest_mem;
 /* A resolved translation context: what a source id's requests without PASID walk. */
 enum vtd_xlate_kind {
 	VTD_XLATE_BLOCKED = 0,
-	VTD_XLATE_PT,	/* pass-through */
-	VTD_XLATE_SS,	/* second stage */
-	VTD_XLATE_FS,	/* first stage (scalable mode) */
+	VTD_XLATE_PT, /* pass-through */
+	VTD_XLATE_SS, /* second stage */
+	VTD_XLATE_FS, /* first stage (scalable mode) */
 };
 
 struct vtd_ctx {
 	enum vtd_xlate_kind kind;
 	uint16_t did;
-	uint32_t pasid;	 /* RID_PASID in scalable mode */
-	uint64_t root;	 /* page-table root */
+	uint32_t pasid; /* RID_PASID in scalable mode */
+	uint64_t root;	/* page-table root */
 	unsigned int levels;
-	bool fpd;	 /* fault processing disabled */
+	bool fpd; /* fault processing disabled */
 };
 
 /* Unit configuration the walkers need (no locks, no guest state). */
 struct vtd_caps {
-	bool scalable;	    /* root table is in scalable format (RTADDR.TTM = 01) */
-	unsigned int mgaw;  /* 39 or 48 */
-	uint8_t sagaw;	    /* CAP.SAGAW bits */
+	bool scalable;	   /* root table is in scalable format (RTADDR.TTM = 01) */
+	unsigned int mgaw; /* 39 or 48 */
+	uint8_t sagaw;	   /* CAP.SAGAW bits */
 	bool sllps_2m, sllps_1g, fl1gp, pt;
 };
 
@@ -163,8 +163,8 @@ int vtd_walk(const struct guest_mem *mem, const struct vtd_caps *caps, const str
 	     uint64_t iova, uint64_t *gpa, unsigned int *perm, struct vtd_fault *f);
 
 struct vtd_iotlb_entry {
-	uint64_t tag;	/* iova page | valid */
-	uint64_t gpa;	/* page */
+	uint64_t tag; /* iova page | valid */
+	uint64_t gpa; /* page */
 	uint32_t gen;
 	uint16_t sid;
 	uint16_t did;
@@ -203,7 +203,7 @@ struct vtd_shadow {
 	struct host_iommu *host;
 	uint32_t ioas_id;
 	enum vtd_shadow_state state;
-	struct vtd_ctx ctx; /* the context @areas were walked under (XLATE) */
+	struct vtd_ctx ctx;	/* the context @areas were walked under (XLATE) */
 	struct vtd_area *areas; /* sorted by iova, disjoint */
 	uint32_t n, cap;
 };
@@ -225,7 +225,7 @@ struct vtd {
 	uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
 	uint64_t frcd_lo, frcd_hi;
 	uint64_t ccmd, iotlb_reg, iva;
-	uint64_t qgen; /* bumped when the queue is enabled/disabled/re-based */
+	uint64_t qgen;	      /* bumped when the queue is enabled/disabled/re-based */
 	struct vtd_caps caps; /* as latched at SRTP */
 
 	struct viommu_queue q;
@@ -233,8 +233,8 @@ struct vtd {
 	uint64_t doorbells, faults, iqes;
 
 	pthread_mutex_t cache_lock; /* IOTLB and context cache */
-	uint32_t cache_gen; /* bumped by global flushes: older entries are dead */
-	uint32_t cache_seq; /* bumped by every flush: a walk that raced one is not cached */
+	uint32_t cache_gen;	    /* bumped by global flushes: older entries are dead */
+	uint32_t cache_seq;	    /* bumped by every flush: a walk that raced one is not cached */
 	struct vtd_iotlb_entry iotlb[VTD_IOTLB_SIZE];
 	struct vtd_ctx_entry ctxc[VTD_CTX_CACHE_SIZE];
 

@@ -21,7 +21,8 @@ static void raise_iqe(struct vtd *v, unsigned int iqei)
 {
 	uint32_t old = v->fsts;
 	struct viommu_error e = {
-		.kind = VIOMMU_ERROR_IQE, .code = (uint8_t)(iqei & 0xf),
+		.kind = VIOMMU_ERROR_IQE,
+		.code = (uint8_t)(iqei & 0xf),
 		.index = (uint32_t)(v->iqh / ((v->iqa_latched & IQA_DW) ? 32 : 16)),
 	};
 

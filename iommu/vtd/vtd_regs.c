@@ -62,8 +62,11 @@ void vtd_record_fault(struct vtd *v, uint16_t sid, uint64_t addr, bool write, ui
 		      bool has_pasid, uint32_t pasid)
 {
 	struct viommu_error e = {
-		.kind = VIOMMU_ERROR_DMA_FAULT, .code = reason, .addr = addr & ~0xfffULL,
-		.sid = sid, .write = write,
+		.kind = VIOMMU_ERROR_DMA_FAULT,
+		.code = reason,
+		.addr = addr & ~0xfffULL,
+		.sid = sid,
+		.write = write,
 	};
 	bool send;
 	uint32_t old;
@@ -181,7 +184,7 @@ static uint32_t read32(struct vtd *v, uint64_t off)
 	case VTD_FRCD + 8: return (uint32_t)v->frcd_hi;
 	case VTD_FRCD + 12: return (uint32_t)(v->frcd_hi >> 32);
 	default: return 0; /* unimplemented and write-only registers read 0 */
-	/* clang-format on */
+		/* clang-format on */
 	}
 }
 
@@ -225,7 +228,8 @@ static bool write_reg(struct vtd *v, uint64_t off, uint64_t val, uint32_t size)
 			uint32_t w1c = (uint32_t)(size == 8 ? val >> 32 : val);
 
 			old = v->fsts;
-			v->fsts &= ~(w1c & (VTD_FSTS_PFO | VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE));
+			v->fsts &= ~(w1c &
+				     (VTD_FSTS_PFO | VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE));
 			/* Cleared IQE: the unit fetches again from IQH. */
 			return (old & VTD_FSTS_IQE) && !(v->fsts & VTD_FSTS_IQE);
 		}

@@ -207,9 +207,9 @@ static void collect(struct vtd *v, const struct vtd_caps *caps, const struct vtd
 	walk_table(&w, ctx->root, levels, 0);
 	if (w.truncated && shadow_err_log(v))
 		log_warn("vtd: shadow of domain %u: more than %u table entries or %u runs in one "
-			 "walk; the rest of 0x%llx..0x%llx is not mapped", ctx->did,
-			 VTD_SHADOW_MAX_VISIT, VTD_SHADOW_MAX_RUNS,
-			 (unsigned long long)a, (unsigned long long)last);
+			 "walk; the rest of 0x%llx..0x%llx is not mapped",
+			 ctx->did, VTD_SHADOW_MAX_VISIT, VTD_SHADOW_MAX_RUNS, (unsigned long long)a,
+			 (unsigned long long)last);
 }
 
 /* ---- comparing and applying ---- */
@@ -295,8 +295,8 @@ static int resync(struct vtd *v, struct vtd_shadow *s, const struct vtd_caps *ca
 			kp++;
 		for (uint32_t k = kp; k < keep.n && keep.a[k].iova < end && cur < end; k++) {
 			if (keep.a[k].iova > cur)
-				runs_push(&todo, cur, keep.a[k].iova - cur, w->gpa + (cur - w->iova),
-					  w->perm);
+				runs_push(&todo, cur, keep.a[k].iova - cur,
+					  w->gpa + (cur - w->iova), w->perm);
 			if (keep.a[k].iova + keep.a[k].len > cur)
 				cur = keep.a[k].iova + keep.a[k].len;
 		}
@@ -305,16 +305,20 @@ static int resync(struct vtd *v, struct vtd_shadow *s, const struct vtd_caps *ca
 	}
 	/* The new record: untouched areas, kept ones, and what maps now. */
 	for (uint32_t i = 0; i < lo; i++)
-		runs_push(&rec, s->areas[i].iova, s->areas[i].len, s->areas[i].gpa, s->areas[i].perm);
+		runs_push(&rec, s->areas[i].iova, s->areas[i].len, s->areas[i].gpa,
+			  s->areas[i].perm);
 	for (uint32_t i = hi; i < s->n; i++)
-		runs_push(&rec, s->areas[i].iova, s->areas[i].len, s->areas[i].gpa, s->areas[i].perm);
+		runs_push(&rec, s->areas[i].iova, s->areas[i].len, s->areas[i].gpa,
+			  s->areas[i].perm);
 	for (uint32_t i = 0; i < keep.n; i++)
 		runs_push(&rec, keep.a[i].iova, keep.a[i].len, keep.a[i].gpa, keep.a[i].perm);
 	for (uint32_t i = 0; i < todo.n; i++) {
 		if (rec.n >= VTD_SHADOW_MAX_AREAS) {
 			if (shadow_err_log(v))
-				log_warn("vtd: shadow of sid 0x%04x: more than %u areas; the rest is "
-					 "not mapped", s->sid, VTD_SHADOW_MAX_AREAS);
+				log_warn(
+					"vtd: shadow of sid 0x%04x: more than %u areas; the rest is "
+					"not mapped",
+					s->sid, VTD_SHADOW_MAX_AREAS);
 			break;
 		}
 		if (host_map(v, s, &todo.a[i])) {

@@ -33,7 +33,8 @@ static int provider_attach_host(struct dma_provider *p, uint16_t sid, struct hos
 
 	if (v->params.mode != VTD_MODE_SHADOW) {
 		log_error("vtd: a host-backed device (%02x:%02x.%u) behind the unit needs "
-			  "--iommu vtd,mode=shadow", sid >> 8, (sid >> 3) & 31, sid & 7);
+			  "--iommu vtd,mode=shadow",
+			  sid >> 8, (sid >> 3) & 31, sid & 7);
 		return -EOPNOTSUPP;
 	}
 	ret = vtd_shadow_add(v, sid, h, ioas_id);
@@ -150,7 +151,10 @@ int vtd_finalize(struct vtd *v)
 {
 	uint16_t sids[VTD_MAX_SIDS];
 	struct acpi_dmar_cfg cfg = {
-		.base = VTD_MMIO_BASE, .haw = v->params.aw, .sids = sids, .nsids = v->nsids,
+		.base = VTD_MMIO_BASE,
+		.haw = v->params.aw,
+		.sids = sids,
+		.nsids = v->nsids,
 	};
 	uint8_t buf[512];
 	int len, ret;
@@ -171,9 +175,10 @@ int vtd_finalize(struct vtd *v)
 	if (ret)
 		return ret;
 	v->finalized = true;
-	log_info("vtd: %s%s mode, %u-bit, %u device(s) behind the unit, CAP 0x%016llx ECAP 0x%016llx",
-		 v->params.mode == VTD_MODE_SHADOW ? "shadow, " : "",
-		 v->params.scalable ? "scalable" : "legacy", v->params.aw, v->nsids,
-		 (unsigned long long)v->cap, (unsigned long long)v->ecap);
+	log_info(
+		"vtd: %s%s mode, %u-bit, %u device(s) behind the unit, CAP 0x%016llx ECAP 0x%016llx",
+		v->params.mode == VTD_MODE_SHADOW ? "shadow, " : "",
+		v->params.scalable ? "scalable" : "legacy", v->params.aw, v->nsids,
+		(unsigned long long)v->cap, (unsigned long long)v->ecap);
 	return 0;
 }

@@ -29,8 +29,8 @@ static int read64(const struct guest_mem *mem, uint64_t gpa, uint64_t *v, unsign
 	return guest_mem_read(mem, gpa, v, n * sizeof(*v));
 }
 
-static int resolve_legacy(const struct guest_mem *mem, const struct vtd_caps *caps,
-			  uint64_t rtaddr, uint16_t sid, struct vtd_ctx *ctx, struct vtd_fault *f)
+static int resolve_legacy(const struct guest_mem *mem, const struct vtd_caps *caps, uint64_t rtaddr,
+			  uint16_t sid, struct vtd_ctx *ctx, struct vtd_fault *f)
 {
 	uint64_t re[2], ce[2], hi_rsvd_aw;
 	unsigned int aw, tt;
@@ -181,8 +181,8 @@ static int walk_ss(const struct guest_mem *mem, const struct vtd_caps *caps,
 				return fault(f, sm ? VTD_FR_SS_RSVD : VTD_FR_PTE_RSVD, !ctx->fpd);
 			if (pte & ((1ULL << shift) - 1) & PAGE_MASK_4K & 0x000fffffffffffffULL)
 				return fault(f, sm ? VTD_FR_SS_RSVD : VTD_FR_PTE_RSVD, !ctx->fpd);
-			*gpa = (pte & mask & ~((1ULL << shift) - 1)) | (iova & ((1ULL << shift) - 1)
-									& PAGE_MASK_4K);
+			*gpa = (pte & mask & ~((1ULL << shift) - 1)) |
+			       (iova & ((1ULL << shift) - 1) & PAGE_MASK_4K);
 			*perm = p;
 			return 0;
 		}
@@ -223,8 +223,8 @@ static int walk_fs(const struct guest_mem *mem, const struct vtd_caps *caps,
 			/* Bit 12 of a large leaf is PAT: the frame starts above it. */
 			if (pte & ((1ULL << shift) - 1) & ~0x1fffULL & 0x000fffffffffffffULL)
 				return fault(f, VTD_FR_FS_RSVD, !ctx->fpd);
-			*gpa = (pte & mask & ~((1ULL << shift) - 1)) | (iova & ((1ULL << shift) - 1)
-									& PAGE_MASK_4K);
+			*gpa = (pte & mask & ~((1ULL << shift) - 1)) |
+			       (iova & ((1ULL << shift) - 1) & PAGE_MASK_4K);
 			*perm = p;
 			return 0;
 		}

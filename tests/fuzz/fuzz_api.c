@@ -16,14 +16,30 @@
 #include "vmm/config.h"
 #include "vmm/log.h"
 
-static int f_ok(void *o) { return 0; }
-static int f_fail(void *o) { return -1; }
-static void f_kill(void *o) { }
-static int f_info(void *o, json_t *out) { return 0; }
+static int f_ok(void *o)
+{
+	return 0;
+}
+static int f_fail(void *o)
+{
+	return -1;
+}
+static void f_kill(void *o)
+{
+}
+static int f_info(void *o, json_t *out)
+{
+	return 0;
+}
 
 static const struct api_backend be = {
-	.boot = f_ok, .pause = f_ok, .resume = f_ok, .shutdown = f_fail, .kill = f_kill,
-	.info = f_info, .metrics = f_info,
+	.boot = f_ok,
+	.pause = f_ok,
+	.resume = f_ok,
+	.shutdown = f_fail,
+	.kill = f_kill,
+	.info = f_info,
+	.metrics = f_info,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -62,8 +62,10 @@ static uint64_t get64(const uint8_t *p)
 /* Edges: region starts and ends, the hole, the top of the address space, +/- a little. */
 static uint64_t pick(uint8_t sel, uint64_t raw)
 {
-	static const uint64_t edge[] = { 0, LOW, FOUR_GIB, FOUR_GIB + LOW, UINT64_MAX, 1ULL << 63,
-					 LOW - 1, FOUR_GIB - 1, 0xc0000000ULL };
+	static const uint64_t edge[] = {
+		0,	    LOW,     FOUR_GIB,	   FOUR_GIB + LOW, UINT64_MAX,
+		1ULL << 63, LOW - 1, FOUR_GIB - 1, 0xc0000000ULL
+	};
 
 	switch (sel & 3) {
 	case 0:
@@ -91,12 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += 19;
 		size -= 19;
 		/* Pointer and range check, for any length. */
-		if (guest_mem_ptr(&mem, gpa, len) != want || guest_mem_range_ok(&mem, gpa, len) != !!want)
+		if (guest_mem_ptr(&mem, gpa, len) != want ||
+		    guest_mem_range_ok(&mem, gpa, len) != !!want)
 			__builtin_trap();
 		ret = dma_map(&dma, gpa, len, op & 1, iov, 4);
-		if (len == 0 ? ret != 0 : want ? ret != 1 || iov[0].iov_base != want ||
-							 iov[0].iov_len != len
-						: ret != -EFAULT)
+		if (len == 0 ? ret != 0
+		    : want   ? ret != 1 || iov[0].iov_base != want || iov[0].iov_len != len
+			     : ret != -EFAULT)
 			__builtin_trap();
 		/* Copies, for lengths a buffer holds. */
 		memset(buf, op, n);

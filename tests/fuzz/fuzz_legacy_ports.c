@@ -58,8 +58,8 @@ static void m_write(struct model *m, uint16_t port, uint32_t w, uint32_t v)
 /* What a read returns: -1 for "not one of these devices" (not checked). */
 static int64_t m_read(uint16_t port, uint32_t w)
 {
-	if (w == 1 && (port == 0x60 || port == 0x64 || port == 0x509 || port == 0x600 ||
-		       port == 0x601))
+	if (w == 1 &&
+	    (port == 0x60 || port == 0x64 || port == 0x509 || port == 0x600 || port == 0x601))
 		return 0;
 	if (port >= 0x501 && port + w <= 0x505)
 		return 0;
@@ -76,9 +76,9 @@ static int64_t m_read(uint16_t port, uint32_t w)
 
 static uint16_t pick_port(uint8_t sel, uint16_t raw)
 {
-	static const uint16_t ports[] = { 0x5f, 0x60, 0x61, 0x63, 0x64, 0x500, 0x501, 0x502,
-					  0x503, 0x504, 0x505, 0x506, 0x508, 0x509, 0x5ff, 0x600,
-					  0x601, 0x602, 0x3f8, 0x3fd };
+	static const uint16_t ports[] = { 0x5f,	 0x60,	0x61,  0x63,  0x64,  0x500, 0x501,
+					  0x502, 0x503, 0x504, 0x505, 0x506, 0x508, 0x509,
+					  0x5ff, 0x600, 0x601, 0x602, 0x3f8, 0x3fd };
 
 	return sel < 200 ? ports[sel % (sizeof(ports) / sizeof(ports[0]))] : raw;
 }

@@ -51,9 +51,9 @@ static void t_config_write(struct pci_device *d, uint32_t off, uint32_t size, ui
 	msix_config_write(tmsix, off, size, val);
 }
 
-static const struct pci_device_ops t_ops = {
-	.bar_read = t_read, .bar_write = t_write, .config_write = t_config_write
-};
+static const struct pci_device_ops t_ops = { .bar_read = t_read,
+					     .bar_write = t_write,
+					     .config_write = t_config_write };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -66,7 +66,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fz_die("no MSI-X capability");
 	/* Memory decode on everywhere to start with; inputs may turn it off. */
 	for (unsigned int s = 1; s <= tslot; s++)
-		fz_mmio(fz_ecam(s, 0, PCI_COMMAND), true, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+		fz_mmio(fz_ecam(s, 0, PCI_COMMAND), true, 2,
+			PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	return 0;
 }
 
@@ -88,13 +89,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint16_t vec = (uint16_t)(sel % (T_NVEC + 8));
 
 		switch (op & 15) {
-		case 0: case 1: case 2: case 3:
+		case 0:
+		case 1:
+		case 2:
+		case 3:
 			/* Table and PBA: the test function's BAR, or 0x2000.. of a virtio BAR0 */
-			fz_mmio(bar0(slot) + (slot == tslot ? off & 0xfff : 0x2000 + (off & 0x1fff)),
+			fz_mmio(bar0(slot) +
+					(slot == tslot ? off & 0xfff : 0x2000 + (off & 0x1fff)),
 				op & 1, w, val);
 			break;
-		case 4: case 5:
-			fz_mmio(fz_ecam(tslot, 0, tcap + 2), true, 2, val & 0xc000); /* enable, mask */
+		case 4:
+		case 5:
+			fz_mmio(fz_ecam(tslot, 0, tcap + 2), true, 2,
+				val & 0xc000); /* enable, mask */
 			break;
 		case 6:
 			fz_mmio(fz_ecam(slot, 0, (off & 0xff)), true, w > 4 ? 4 : w, val);
@@ -102,7 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 7:
 			fz_mmio(fz_ecam(slot, 0, PCI_COMMAND), true, 2, val & 0x7);
 			break;
-		case 8: case 9: case 10: {
+		case 8:
+		case 9:
+		case 10: {
 			/* Read through the model itself: another BAR may overlap this one. */
 			uint8_t b[8] = { 0 };
 			uint32_t ctrl = 0;

@@ -37,7 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct pci_device *dev = pci_bus_device(fz_bus, slot % FZ_SLOTS);
 
 		switch (op & 7) {
-		case 0: case 1: case 2: case 3:
+		case 0:
+		case 1:
+		case 2:
+		case 3:
 			/* Mostly function 0's header, where BARs and Command live. */
 			fz_mmio(fz_ecam(slot, (reg >> 12) & 7, (op & 4) ? reg & 0xfff : reg & 0x3f),
 				true, w, val);
@@ -45,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			fz_mmio(fz_ecam(slot, (reg >> 12) & 7, reg & 0xfff), false, w, 0);
 			break;
-		case 5: case 6:
+		case 5:
+		case 6:
 			/* Into a BAR at its current address: the dispatch must follow the move. */
 			if (dev && slot) {
 				const struct pci_bar *b = &dev->bars[(reg >> 14) % PCI_NUM_BARS];
@@ -56,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 7:
 			/* Anywhere in the 32-bit window, where moved BARs may now sit. */
-			fz_mmio(X86_PCI_MMIO32_BASE + ((uint64_t)val & 0x1fffffff), reg & 1, w, val);
+			fz_mmio(X86_PCI_MMIO32_BASE + ((uint64_t)val & 0x1fffffff), reg & 1, w,
+				val);
 			break;
 		}
 	}

@@ -48,10 +48,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t w = fz_width(op >> 4, false);
 
 		switch (op & 15) {
-		case 0: case 1: case 2: case 3: case 4:
+		case 0:
+		case 1:
+		case 2:
+		case 3:
+		case 4:
 			uart8250_write_reg(u, reg & 7, v1);
 			break;
-		case 5: case 6:
+		case 5:
+		case 6:
 			uart8250_read_reg(u, reg & 7);
 			break;
 		case 7:
@@ -64,7 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			while (read(out[0], junk, v1 * 64u + 1) > 0 && v2 & 1)
 				;
 			break;
-		case 10: case 11: case 12:
+		case 10:
+		case 11:
+		case 12:
 			/* The platform's COM1 through the bus, straddling its ends too. */
 			fz_pio((uint16_t)(0x3f6 + reg % 12), op & 1, w, (uint32_t)v1 | v2 << 8);
 			break;

@@ -43,7 +43,7 @@ static void parse_read(struct host_iommu_vevent_stream *st, const uint8_t *buf, 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	uint32_t payload;
 	size_t start = 2;
 

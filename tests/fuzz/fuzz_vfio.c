@@ -135,8 +135,9 @@ static int f_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 		ri->offset = (uint64_t)ri->index << REG_SHIFT;
 		ri->cap_offset = 0;
 		ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-		ri->size = ri->index < 6 ? bar_size[ri->index] :
-			   ri->index == VFIO_PCI_CONFIG_REGION_INDEX ? 256 : 0;
+		ri->size = ri->index < 6			       ? bar_size[ri->index]
+			   : ri->index == VFIO_PCI_CONFIG_REGION_INDEX ? 256
+								       : 0;
 		if (ri->index == 0 || ri->index == 3 || ri->index == 4)
 			ri->flags |= VFIO_REGION_INFO_FLAG_MMAP;
 		return 0;
@@ -150,8 +151,12 @@ static int f_open(void *ctx, const char *path)
 	return open("/dev/null", O_RDWR | O_CLOEXEC);
 }
 
-static const struct vfio_env env = { .ioctl = f_ioctl, .pread = f_pread, .pwrite = f_pwrite,
-				     .mmap = f_mmap, .munmap = f_munmap, .open = f_open };
+static const struct vfio_env env = { .ioctl = f_ioctl,
+				     .pread = f_pread,
+				     .pwrite = f_pwrite,
+				     .mmap = f_mmap,
+				     .munmap = f_munmap,
+				     .open = f_open };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -178,9 +183,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pci_bus_layout l = { .ecam_base = ECAM, .mmio32_base = 0xc0000000ull,
-				    .mmio32_size = 0x20000000ull, .mmio64_base = 1ull << 34,
-				    .mmio64_size = 1ull << 30, .io_base = 0xc000, .io_size = 0x4000 };
+	struct pci_bus_layout l = { .ecam_base = ECAM,
+				    .mmio32_base = 0xc0000000ull,
+				    .mmio32_size = 0x20000000ull,
+				    .mmio64_base = 1ull << 34,
+				    .mmio64_size = 1ull << 30,
+				    .io_base = 0xc000,
+				    .io_size = 0x4000 };
 	static struct vm vm;
 	struct host_iommu h;
 	struct vfio_dev *d;

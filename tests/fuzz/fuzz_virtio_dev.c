@@ -41,8 +41,7 @@ int virtio_pci_attach(struct vm *vm, struct pci_bus *bus, struct virtio_dev *vde
 	abort();
 }
 
-int event_loop_add(struct event_loop *l, int fd, uint32_t events, event_handler_fn fn,
-		   void *opaque)
+int event_loop_add(struct event_loop *l, int fd, uint32_t events, event_handler_fn fn, void *opaque)
 {
 	abort();
 }
@@ -72,8 +71,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_level(LOG_ERROR);
 	img = memfd_create("fuzz-disk", 0);
 	if (guest_mem_init(&mem, RAM_SIZE, RAM_HOLE) || img < 0 || ftruncate(img, IMG_SIZE) ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) ||
-	    pipe2(in, O_NONBLOCK) || out < 0)
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) || pipe2(in, O_NONBLOCK) ||
+	    out < 0)
 		abort();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", img);
 	net_peer = sv[1];

@@ -90,10 +90,14 @@ static void fz_init_once(void)
 
 static struct vtd *fz_unit(bool scalable, bool shadow)
 {
-	struct vtd_params p = { .scalable = scalable, .aw = 48,
+	struct vtd_params p = { .scalable = scalable,
+				.aw = 48,
 				.mode = shadow ? VTD_MODE_SHADOW : VTD_MODE_EMULATED };
 	struct viommu_host_dev hd = {
-		.sid = 0x08, .host = &fz_host, .dev_id = 1, .all_domains = !shadow,
+		.sid = 0x08,
+		.host = &fz_host,
+		.dev_id = 1,
+		.all_domains = !shadow,
 		.target = { .id = 5, .data_type = 1, .entry_len = 16, .encode = fz_encode },
 	};
 	struct vtd *v = malloc(sizeof(*v));
@@ -114,7 +118,8 @@ static void fz_free(struct vtd *v)
 	free(v);
 }
 
-static __attribute__((unused)) void fz_reg_write(struct vtd *v, uint64_t off, uint64_t val, uint32_t size)
+static __attribute__((unused)) void fz_reg_write(struct vtd *v, uint64_t off, uint64_t val,
+						 uint32_t size)
 {
 	uint8_t b[8];
 

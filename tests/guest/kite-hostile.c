@@ -51,9 +51,9 @@ static uint64_t rnd(void)
 static int port_allowed(unsigned int port)
 {
 	static const unsigned int deny[][2] = {
-		{ 0x20, 0x21 }, { 0x40, 0x43 }, { 0x60, 0x64 }, { 0x70, 0x71 }, { 0x80, 0x80 },
-		{ 0xa0, 0xa1 }, { 0x3f8, 0x3ff }, { 0x4d0, 0x4d1 }, { 0x501, 0x501 },
-		{ 0x505, 0x505 }, { 0x600, 0x601 }, { 0xcf9, 0xcf9 },
+		{ 0x20, 0x21 },	  { 0x40, 0x43 },   { 0x60, 0x64 },   { 0x70, 0x71 },
+		{ 0x80, 0x80 },	  { 0xa0, 0xa1 },   { 0x3f8, 0x3ff }, { 0x4d0, 0x4d1 },
+		{ 0x501, 0x501 }, { 0x505, 0x505 }, { 0x600, 0x601 }, { 0xcf9, 0xcf9 },
 	};
 
 	for (size_t i = 0; i < sizeof(deny) / sizeof(deny[0]); i++)
@@ -65,8 +65,8 @@ static int port_allowed(unsigned int port)
 /* Ports kite emulates, most of the time; any port now and then. */
 static unsigned int pick_port(void)
 {
-	static const unsigned int kite_ports[] = { 0x502, 0x503, 0x504, 0x506, 0x509, 0x50a,
-						   0x602, 0x603, 0x604, 0x610 };
+	static const unsigned int kite_ports[] = { 0x502, 0x503, 0x504, 0x506, 0x509,
+						   0x50a, 0x602, 0x603, 0x604, 0x610 };
 	unsigned int port;
 
 	do {
@@ -109,14 +109,14 @@ int main(int argc, char **argv)
 			void *p;
 			int fd;
 
-			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d", de->d_name,
-				 i);
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%d",
+				 de->d_name, i);
 			fd = open(path, O_RDWR | O_SYNC);
 			if (fd < 0)
 				continue;
 			if (fstat(fd, &st) == 0 && st.st_size > 0) {
-				p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-					 fd, 0);
+				p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+					 MAP_SHARED, fd, 0);
 				if (p != MAP_FAILED) {
 					bars[nbars].p = p;
 					bars[nbars++].len = (size_t)st.st_size;
@@ -139,7 +139,8 @@ int main(int argc, char **argv)
 		if ((ops & 255) == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if ((double)(now.tv_sec - start.tv_sec) +
-				    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >= secs)
+				    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >=
+			    secs)
 				break;
 		}
 		ops++;
@@ -157,7 +158,8 @@ int main(int argc, char **argv)
 			size_t off = (size_t)(rnd() % b->len) & ~(size_t)(width - 1);
 
 			if (rnd() % 4 == 0) {
-				volatile uint32_t sink = width == 4 ? *(volatile uint32_t *)(b->p + off)
+				volatile uint32_t sink = width == 4 ? *(volatile uint32_t *)(b->p +
+											     off)
 								    : b->p[off];
 				(void)sink;
 			} else if (width == 4) {

@@ -231,11 +231,10 @@ static uint64_t check_tags(const unsigned char *buf, size_t len, uint64_t off, u
 			continue;
 		bad++;
 		if ((*reported)++ == 0)
-			fprintf(
-			    stderr,
-			    "kite-ioload: bad data at offset %llu: tag %016llx, expected %016llx\n",
-			    (unsigned long long)(off + b), (unsigned long long)got,
-			    (unsigned long long)want);
+			fprintf(stderr,
+				"kite-ioload: bad data at offset %llu: tag %016llx, expected %016llx\n",
+				(unsigned long long)(off + b), (unsigned long long)got,
+				(unsigned long long)want);
 	}
 	return bad;
 }
@@ -268,12 +267,13 @@ static int cmd_seqread(int argc, char **argv)
 
 		if (write)
 			put_tags(buf, want, total);
-		r = write ? pwrite(fd, buf, want, (off_t)total) : pread(fd, buf, want, (off_t)total);
+		r = write ? pwrite(fd, buf, want, (off_t)total)
+			  : pread(fd, buf, want, (off_t)total);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0 || (size_t)r % BLK) {
-			fprintf(stderr, "kite-ioload: %s %s at %llu: %s\n", write ? "write" : "read",
-				argv[2], (unsigned long long)total,
+			fprintf(stderr, "kite-ioload: %s %s at %llu: %s\n",
+				write ? "write" : "read", argv[2], (unsigned long long)total,
 				r < 0 ? strerror(errno) : "short transfer");
 			free(buf);
 			close(fd);
@@ -287,8 +287,8 @@ static int cmd_seqread(int argc, char **argv)
 	if (us == 0)
 		us = 1;
 	printf("KITE-IOLOAD %s bytes=%llu usecs=%llu mbps=%.1f block_kib=%llu errors=%llu\n",
-	       argv[1], (unsigned long long)total, (unsigned long long)us, (double)total / (double)us,
-	       (unsigned long long)kib, (unsigned long long)errors);
+	       argv[1], (unsigned long long)total, (unsigned long long)us,
+	       (double)total / (double)us, (unsigned long long)kib, (unsigned long long)errors);
 	free(buf);
 	close(fd);
 	return errors ? 1 : 0;
@@ -415,7 +415,7 @@ static int parse_addr(const char *addr, const char *port, struct sockaddr_in *sa
 
 static void set_timeouts(int fd)
 {
-	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -582,7 +582,7 @@ static int cmd_tcp_server(int argc, char **argv)
 	printf("KITE-IOLOAD tcp-server listening on %s:%s\n", argv[2], argv[3]);
 	fflush(stdout);
 	for (uint64_t i = 0; i < count; i++) {
-		struct pollfd p = {.fd = s, .events = POLLIN};
+		struct pollfd p = { .fd = s, .events = POLLIN };
 		int c, pr = poll(&p, 1, ACCEPT_TIMEOUT_MS);
 
 		if (pr < 0 && errno == EINTR) {
@@ -642,7 +642,7 @@ static int cmd_tcp_client(int argc, char **argv)
 	 * for the kernel's two-minute default.
 	 */
 	for (uint64_t deadline = now_us() + CONNECT_SECS * 1000000ull;;) {
-		struct timeval tv = {.tv_sec = 2};
+		struct timeval tv = { .tv_sec = 2 };
 		int e;
 
 		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

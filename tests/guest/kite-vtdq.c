@@ -75,9 +75,16 @@ enum kind {
 };
 
 static const char *const kind_names[] = {
-	[K_PIOTLB] = "piotlb", [K_PIOTLB_PASID] = "piotlb-pasid", [K_IOTLB] = "iotlb",
-	[K_IOTLB_DOM] = "iotlb-dom", [K_IOTLB_GLOB] = "iotlb-glob", [K_CC] = "cc",
-	[K_PC] = "pc", [K_IEC] = "iec", [K_WAIT] = "wait", [K_RSVD] = "rsvd",
+	[K_PIOTLB] = "piotlb",
+	[K_PIOTLB_PASID] = "piotlb-pasid",
+	[K_IOTLB] = "iotlb",
+	[K_IOTLB_DOM] = "iotlb-dom",
+	[K_IOTLB_GLOB] = "iotlb-glob",
+	[K_CC] = "cc",
+	[K_PC] = "pc",
+	[K_IEC] = "iec",
+	[K_WAIT] = "wait",
+	[K_RSVD] = "rsvd",
 };
 
 /* What this program put in each queue slot, so IQH can be named after the fact. */
@@ -89,16 +96,16 @@ struct slot {
 
 struct vtdq {
 	volatile uint8_t *regs;
-	uint8_t *queue;		  /* one locked page */
+	uint8_t *queue;		   /* one locked page */
 	volatile uint32_t *status; /* one locked page of wait-status words */
 	uint64_t queue_pa, status_pa;
-	unsigned int dw;	 /* descriptor bytes: 16 or 32 */
+	unsigned int dw;     /* descriptor bytes: 16 or 32 */
 	unsigned int nslots; /* PAGE / dw */
-	unsigned int tail;	 /* next free slot */
+	unsigned int tail;   /* next free slot */
 	struct slot slots[MAX_SLOTS];
-	unsigned int nwaits;	  /* status words handed out */
+	unsigned int nwaits;	 /* status words handed out */
 	unsigned int pending_lo; /* first wait not yet seen signalled by a fix */
-	uint64_t next_addr;	  /* fresh IOVA for each page invalidation */
+	uint64_t next_addr;	 /* fresh IOVA for each page invalidation */
 	unsigned int timeout_ms;
 	unsigned int doorbell;
 	/* The last doorbell that stopped with IQE (for fix). */
@@ -463,7 +470,8 @@ static int step_doorbell(struct vtdq *q, char *list)
 			uint64_t qw0, qw1;
 
 			/* Keep one slot free: a full queue would make tail == head. */
-			if (count + 1 >= q->nslots || encode(q, k, did, &q->slots[slot], &qw0, &qw1)) {
+			if (count + 1 >= q->nslots ||
+			    encode(q, k, did, &q->slots[slot], &qw0, &qw1)) {
 				fprintf(stderr, "kite-vtdq: doorbell too large\n");
 				return 2;
 			}
@@ -499,7 +507,7 @@ static int step_fix(struct vtdq *q)
 	w = new_wait(q, &qw0, &qw1);
 	if (w < 0)
 		return 1;
-	q->slots[slot] = (struct slot){.kind = K_WAIT, .did = 0, .wait = w};
+	q->slots[slot] = (struct slot){ .kind = K_WAIT, .did = 0, .wait = w };
 	put_desc(q, slot, qw0, qw1);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	wr32(q, REG_FSTS, FSTS_IQE);
@@ -514,9 +522,10 @@ static int step_fix(struct vtdq *q)
 
 static void step_regs(struct vtdq *q)
 {
-	printf("VTDQ regs fsts=0x%x iqh=0x%llx iqt=0x%llx iqer=0x%llx gsts=0x%x\n", rd32(q, REG_FSTS),
-	       (unsigned long long)rd64(q, REG_IQH), (unsigned long long)rd64(q, REG_IQT),
-	       (unsigned long long)rd64(q, REG_IQER), rd32(q, REG_GSTS));
+	printf("VTDQ regs fsts=0x%x iqh=0x%llx iqt=0x%llx iqer=0x%llx gsts=0x%x\n",
+	       rd32(q, REG_FSTS), (unsigned long long)rd64(q, REG_IQH),
+	       (unsigned long long)rd64(q, REG_IQT), (unsigned long long)rd64(q, REG_IQER),
+	       rd32(q, REG_GSTS));
 }
 
 static int usage(void)
@@ -529,7 +538,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	static struct vtdq q = {.dw = 16, .timeout_ms = 5000, .next_addr = 0x100000};
+	static struct vtdq q = { .dw = 16, .timeout_ms = 5000, .next_addr = 0x100000 };
 	unsigned int b, d, f;
 	int bdf = -1, i, fd, found;
 	uint64_t base;
@@ -572,8 +581,8 @@ int main(int argc, char **argv)
 	q.regs = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)base);
 	close(fd);
 	if (q.regs == MAP_FAILED) {
-		fprintf(stderr, "kite-vtdq: mmap /dev/mem at 0x%llx: %s\n", (unsigned long long)base,
-			strerror(errno));
+		fprintf(stderr, "kite-vtdq: mmap /dev/mem at 0x%llx: %s\n",
+			(unsigned long long)base, strerror(errno));
 		return 1;
 	}
 	q.queue = locked_page(&q.queue_pa);

@@ -325,8 +325,8 @@ Test(acpi_tables, dsdt_layout)
 {
 	/* Body sizes that need 1-, 2- and 3-byte PkgLengths for the scope. */
 	static const size_t sizes[] = { 0, 1, 57, 58, 100, 4089, 4090, 70000 };
-	static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x07,
-				      0x04, 0x0a, 0x05, 0x00, 0x00, 0x00 };
+	static const uint8_t s5[] = { 0x08, '\\', '_',	'S',  '5',  '_',  0x12,
+				      0x07, 0x04, 0x0a, 0x05, 0x00, 0x00, 0x00 };
 	uint8_t *sb = malloc(70000);
 	size_t k, i;
 
@@ -405,7 +405,8 @@ Test(acpi_tables, bad_config)
 	cr_assert_eq(acpi_build_tables(&c, BASE, buf, 65536, &used), -EINVAL);
 	ex.data = good;
 	ex.len = 10;
-	cr_assert_eq(acpi_build_tables(&c, BASE, buf, 65536, &used), -EINVAL, "shorter than header");
+	cr_assert_eq(acpi_build_tables(&c, BASE, buf, 65536, &used), -EINVAL,
+		     "shorter than header");
 
 	ex.len = make_mcfg(good);
 	cr_assert_eq(acpi_build_tables(&c, BASE, buf, 65536, &used), 0);
@@ -476,7 +477,8 @@ static bool has_marker(const char *text, const char **why)
 	cr_assert_not_null(low);
 	for (i = 0; low[i]; i++)
 		low[i] = (char)tolower((unsigned char)low[i]);
-	for (line = strtok_r(low, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(low, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
 		int e, w;
 
 		/* iasl's "N Errors, N Warnings" summary is fine when both are zero. */
@@ -593,8 +595,8 @@ char *test_acpi_iasl(const uint8_t *table, size_t len)
 	char *log, *dsl;
 	int status = iasl_run(table, len, &log, &dsl);
 
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "iasl -d failed (status 0x%x):\n%s",
-		  status, log ? log : "");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "iasl -d failed (status 0x%x):\n%s", status, log ? log : "");
 	cr_assert_not_null(log);
 	cr_assert_not_null(dsl, "iasl wrote no .dsl:\n%s", log);
 	cr_assert(!has_marker(log, &why) && !has_marker(dsl, &why),

@@ -18,10 +18,10 @@
 char *test_acpi_iasl(const uint8_t *table, size_t len);
 void test_acpi_squash(char *s);
 
-#define assert_bytes(b, ...)                                                                     \
-	do {                                                                                     \
-		static const uint8_t want_[] = { __VA_ARGS__ };                                  \
-		assert_buf_eq((b), want_, sizeof(want_), __LINE__);                              \
+#define assert_bytes(b, ...)                                                                       \
+	do {                                                                                       \
+		static const uint8_t want_[] = { __VA_ARGS__ };                                    \
+		assert_buf_eq((b), want_, sizeof(want_), __LINE__);                                \
 	} while (0)
 
 static void assert_buf_eq(const struct aml_buf *b, const uint8_t *want, size_t n, int line)
@@ -143,8 +143,8 @@ Test(aml, integers)
 
 Test(aml, eisaid)
 {
-	static const char *const bad[] = { "pnp0501", "PNP050",	 "PNP05011", "PNP050G",
-					   "P1P0501", "PNP050a", "@NP0501", "",	     "QEMU0001" };
+	static const char *const bad[] = { "pnp0501", "PNP050",	 "PNP05011", "PNP050G", "P1P0501",
+					   "PNP050a", "@NP0501", "",	     "QEMU0001" };
 	uint32_t v;
 	size_t i;
 
@@ -165,8 +165,8 @@ Test(aml, eisaid)
 
 Test(aml, names)
 {
-	static const char *const bad[] = { "",	   "1ABC", "ABCDE", "ab",   "A-B",  "A B",
-					   "\\",   "A..B", "A.",    ".A",   "\\\\A", "A.1B",
+	static const char *const bad[] = { "",	   "1ABC", "ABCDE", "ab",      "A-B",	"A B",
+					   "\\",   "A..B", "A.",    ".A",      "\\\\A", "A.1B",
 					   "_SB.", "^ABC", "ABC\n", "\xc3\xa9" };
 	struct aml_buf b;
 	char seg[4];
@@ -465,52 +465,51 @@ Test(aml, iasl_roundtrip)
 		cr_assert(b && e && e > b);
 		memmove(b, e, strlen(e) + 1);
 	}
-	assert_asl(dsl,
-		   "{\n"
-		   "  Scope (\\_SB) {\n"
-		   "    Device (COM1) {\n"
-		   "      Name (_HID, EisaId (\"PNP0501\"))\n"
-		   "      Name (_UID, Zero)\n"
-		   "      Name (_STA, 0x0F)\n"
-		   "      Name (_CRS, ResourceTemplate () {\n"
-		   "        IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08, )\n"
-		   "        IRQNoFlags () {4}\n"
-		   "      })\n"
-		   "    }\n"
-		   "    Device (PEVT) {\n"
-		   "      Name (_HID, \"QEMU0001\")\n"
-		   "      Name (_UID, Zero)\n"
-		   "      Name (_STA, 0x0F)\n"
-		   "      Name (_CRS, ResourceTemplate () {\n"
-		   "        IO (Decode16, 0x0505, 0x0505, 0x01, 0x01, )\n"
-		   "      })\n"
-		   "    }\n"
-		   "    Device (HPET) {\n"
-		   "      Name (_HID, EisaId (\"PNP0103\"))\n"
-		   "      Name (_UID, 0x1234)\n"
-		   "      Name (_STA, 0x0F)\n"
-		   "      Name (_CRS, ResourceTemplate () {\n"
-		   "        Memory32Fixed (ReadWrite, 0xFED00000, 0x00000400, )\n"
-		   "      })\n"
-		   "    }\n"
-		   "    Device (PCI0) {\n"
-		   "      Name (_HID, EisaId (\"PNP0A08\"))\n"
-		   "      Name (_CID, EisaId (\"PNP0A03\"))\n"
-		   "      Name (_SEG, Zero)\n"
-		   "      Name (_BBN, Zero)\n"
-		   "      Name (VALS, Package (0x06) {\n"
-		   "        Zero, One, 0x12, 0x1234, 0x12345678, 0x000000123456789A\n"
-		   "      })\n"
-		   "      Device (S03) {\n"
-		   "        Name (_ADR, 0x00030000)\n"
-		   "      }\n"
-		   "    }\n"
-		   "    Scope (\\_SB.PCI0.S03) {\n"
-		   "      Name (NOTE, \"kite\")\n"
-		   "    }\n"
-		   "  }\n"
-		   "  Name (\\_S5, Package (0x04) { 0x05, Zero, Zero, Zero })\n"
-		   "}\n");
+	assert_asl(dsl, "{\n"
+			"  Scope (\\_SB) {\n"
+			"    Device (COM1) {\n"
+			"      Name (_HID, EisaId (\"PNP0501\"))\n"
+			"      Name (_UID, Zero)\n"
+			"      Name (_STA, 0x0F)\n"
+			"      Name (_CRS, ResourceTemplate () {\n"
+			"        IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08, )\n"
+			"        IRQNoFlags () {4}\n"
+			"      })\n"
+			"    }\n"
+			"    Device (PEVT) {\n"
+			"      Name (_HID, \"QEMU0001\")\n"
+			"      Name (_UID, Zero)\n"
+			"      Name (_STA, 0x0F)\n"
+			"      Name (_CRS, ResourceTemplate () {\n"
+			"        IO (Decode16, 0x0505, 0x0505, 0x01, 0x01, )\n"
+			"      })\n"
+			"    }\n"
+			"    Device (HPET) {\n"
+			"      Name (_HID, EisaId (\"PNP0103\"))\n"
+			"      Name (_UID, 0x1234)\n"
+			"      Name (_STA, 0x0F)\n"
+			"      Name (_CRS, ResourceTemplate () {\n"
+			"        Memory32Fixed (ReadWrite, 0xFED00000, 0x00000400, )\n"
+			"      })\n"
+			"    }\n"
+			"    Device (PCI0) {\n"
+			"      Name (_HID, EisaId (\"PNP0A08\"))\n"
+			"      Name (_CID, EisaId (\"PNP0A03\"))\n"
+			"      Name (_SEG, Zero)\n"
+			"      Name (_BBN, Zero)\n"
+			"      Name (VALS, Package (0x06) {\n"
+			"        Zero, One, 0x12, 0x1234, 0x12345678, 0x000000123456789A\n"
+			"      })\n"
+			"      Device (S03) {\n"
+			"        Name (_ADR, 0x00030000)\n"
+			"      }\n"
+			"    }\n"
+			"    Scope (\\_SB.PCI0.S03) {\n"
+			"      Name (NOTE, \"kite\")\n"
+			"    }\n"
+			"  }\n"
+			"  Name (\\_S5, Package (0x04) { 0x05, Zero, Zero, Zero })\n"
+			"}\n");
 	free(dsl);
 	aml_buf_free(&dev);
 	aml_buf_free(&pci);

@@ -20,21 +20,47 @@ struct mock {
 	int pause_ret, shutdown_ret;
 };
 
-static int mk_boot(void *o) { ((struct mock *)o)->boots++; return 0; }
-static int mk_pause(void *o) { ((struct mock *)o)->pauses++; return ((struct mock *)o)->pause_ret; }
-static int mk_resume(void *o) { ((struct mock *)o)->resumes++; return 0; }
+static int mk_boot(void *o)
+{
+	((struct mock *)o)->boots++;
+	return 0;
+}
+static int mk_pause(void *o)
+{
+	((struct mock *)o)->pauses++;
+	return ((struct mock *)o)->pause_ret;
+}
+static int mk_resume(void *o)
+{
+	((struct mock *)o)->resumes++;
+	return 0;
+}
 static int mk_shutdown(void *o)
 {
 	((struct mock *)o)->shutdowns++;
 	return ((struct mock *)o)->shutdown_ret;
 }
-static void mk_kill(void *o) { ((struct mock *)o)->kills++; }
-static int mk_info(void *o, json_t *out) { return json_object_set_new(out, "vcpus", json_integer(2)); }
-static int mk_metrics(void *o, json_t *out) { return 0; }
+static void mk_kill(void *o)
+{
+	((struct mock *)o)->kills++;
+}
+static int mk_info(void *o, json_t *out)
+{
+	return json_object_set_new(out, "vcpus", json_integer(2));
+}
+static int mk_metrics(void *o, json_t *out)
+{
+	return 0;
+}
 
 static const struct api_backend mock_be = {
-	.boot = mk_boot, .pause = mk_pause, .resume = mk_resume, .shutdown = mk_shutdown,
-	.kill = mk_kill, .info = mk_info, .metrics = mk_metrics,
+	.boot = mk_boot,
+	.pause = mk_pause,
+	.resume = mk_resume,
+	.shutdown = mk_shutdown,
+	.kill = mk_kill,
+	.info = mk_info,
+	.metrics = mk_metrics,
 };
 
 static struct api_core core;
@@ -68,7 +94,8 @@ static const char *req(const char *line, struct api_fdq *q, json_t **out)
 		return "deferred";
 	}
 	e = json_object_get(r, "error");
-	snprintf(code, sizeof(code), "%s", e ? json_string_value(json_object_get(e, "code")) : "ok");
+	snprintf(code, sizeof(code), "%s",
+		 e ? json_string_value(json_object_get(e, "code")) : "ok");
 	if (out)
 		*out = r;
 	else
@@ -80,7 +107,9 @@ TestSuite(api, .init = setup, .fini = teardown);
 
 Test(api, every_request_error_code)
 {
-	static const struct { const char *line, *code; } cases[] = {
+	static const struct {
+		const char *line, *code;
+	} cases[] = {
 		{ "garbage", API_E_PARSE },
 		{ "{\"method\":", API_E_PARSE },
 		{ "[1]", API_E_REQUEST },
@@ -100,7 +129,8 @@ Test(api, every_request_error_code)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		cr_expect_str_eq(req(cases[i].line, NULL, NULL), cases[i].code, "%s", cases[i].line);
+		cr_expect_str_eq(req(cases[i].line, NULL, NULL), cases[i].code, "%s",
+				 cases[i].line);
 	cr_expect_eq(mock.boots + mock.pauses + mock.kills, 0, "an error must change nothing");
 }
 
@@ -120,7 +150,8 @@ Test(api, configure_uses_the_config_parser_and_its_messages)
 	json_t *r;
 	const char *msg;
 
-	cr_assert_str_eq(req("{\"method\":\"configure\",\"params\":{\"memory\":\"12Q\"}}", NULL, &r),
+	cr_assert_str_eq(req("{\"method\":\"configure\",\"params\":{\"memory\":\"12Q\"}}", NULL,
+			     &r),
 			 API_E_PARAMS);
 	msg = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
 	cr_expect_str_eq(msg, "invalid memory size '12Q' (use e.g. 512M or 2G)");
@@ -131,14 +162,17 @@ Test(api, configure_uses_the_config_parser_and_its_messages)
 	cr_expect_str_eq(msg, "config params: unknown key 'bogus'");
 	json_decref(r);
 	cr_expect_eq(core.cfg.memory, KITE_DEFAULT_MEMORY, "a refused configure changes nothing");
-	cr_assert_str_eq(req("{\"method\":\"configure\",\"params\":{\"kernel\":\"/k\",\"memory\":\"1G\","
-			     "\"disk\":[\"path=/a\",{\"path\":\"/b\",\"readonly\":true}]}}", NULL, NULL),
-			 "ok");
+	cr_assert_str_eq(
+		req("{\"method\":\"configure\",\"params\":{\"kernel\":\"/k\",\"memory\":\"1G\","
+		    "\"disk\":[\"path=/a\",{\"path\":\"/b\",\"readonly\":true}]}}",
+		    NULL, NULL),
+		"ok");
 	cr_expect_eq(core.cfg.memory, 1ULL << 30);
 	cr_expect_eq(core.cfg.ndisks, 2);
 	/* A later disk array replaces the list. */
 	cr_assert_str_eq(req("{\"method\":\"configure\",\"params\":{\"disk\":[\"path=/c\"]}}", NULL,
-			     NULL), "ok");
+			     NULL),
+			 "ok");
 	cr_expect_eq(core.cfg.ndisks, 1);
 	cr_expect_str_eq(core.cfg.disks[0].path, "/c");
 	cr_expect_str_eq(core.cfg.kernel, "/k");
@@ -146,7 +180,8 @@ Test(api, configure_uses_the_config_parser_and_its_messages)
 
 Test(api, state_machine)
 {
-	cr_assert_str_eq(req("{\"method\":\"configure\",\"params\":{\"kernel\":\"/k\"}}", NULL, NULL),
+	cr_assert_str_eq(req("{\"method\":\"configure\",\"params\":{\"kernel\":\"/k\"}}", NULL,
+			     NULL),
 			 "ok");
 	cr_expect_str_eq(req("{\"method\":\"resume\"}", NULL, NULL), API_E_STATE);
 	cr_expect_str_eq(req("{\"method\":\"shutdown\"}", NULL, NULL), API_E_STATE);
@@ -203,16 +238,20 @@ Test(api, add_fd_names_and_configure_by_name)
 	q.fd[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	q.fd[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	cr_expect_str_eq(req("{\"method\":\"configure\",\"params\":{\"disk\":[\"fd=d0\"]}}", NULL,
-			     NULL), API_E_PARAMS, "unknown fd name");
+			     NULL),
+			 API_E_PARAMS, "unknown fd name");
 	cr_expect_str_eq(req("{\"method\":\"add-fd\",\"params\":{\"name\":\"0bad\"}}", &q, NULL),
 			 API_E_PARAMS);
-	cr_expect_str_eq(req("{\"method\":\"add-fd\",\"params\":{\"name\":\"d0\"}}", &q, NULL), "ok");
+	cr_expect_str_eq(req("{\"method\":\"add-fd\",\"params\":{\"name\":\"d0\"}}", &q, NULL),
+			 "ok");
 	cr_expect_eq(q.n, 1);
 	cr_expect_str_eq(req("{\"method\":\"add-fd\",\"params\":{\"name\":\"d0\"}}", &q, NULL),
 			 API_E_PARAMS, "duplicate");
 	cr_expect_eq(q.n, 1, "a refused add-fd keeps the fd queued");
 	cr_expect_str_eq(req("{\"method\":\"configure\",\"params\":{\"disk\":[{\"fd\":\"d0\"}],"
-			     "\"net\":[\"fd=d0,mac=52:54:00:00:00:01\"]}}", NULL, NULL), "ok");
+			     "\"net\":[\"fd=d0,mac=52:54:00:00:00:01\"]}}",
+			     NULL, NULL),
+			 "ok");
 	cr_expect_str_eq(core.cfg.disks[0].fd_name, "d0");
 	cr_expect_str_eq(core.cfg.nets[0].fd_name, "d0");
 	close(q.fd[0]);

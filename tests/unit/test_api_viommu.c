@@ -38,8 +38,12 @@ static void setup(void)
 	pthread_mutex_init(&api.qlock, NULL);
 	api.wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	cr_assert_geq(api.wake_efd, 0);
-	ctr = (struct viommu_counters){ .doorbells = 12, .descriptors = 22, .forwarded = 3,
-					.host_calls = 2, .iqe = 1, .faults = 5 };
+	ctr = (struct viommu_counters){ .doorbells = 12,
+					.descriptors = 22,
+					.forwarded = 3,
+					.host_calls = 2,
+					.iqe = 1,
+					.faults = 5 };
 }
 
 static void teardown(void)
@@ -118,8 +122,12 @@ static json_t *last_event(void)
 
 Test(api_viommu, vtd_error_events)
 {
-	struct viommu_error fault = { .kind = VIOMMU_ERROR_DMA_FAULT, .addr = 0x40001000,
-				      .sid = 0x0119, .write = true, .code = 5, .suppressed = 7 };
+	struct viommu_error fault = { .kind = VIOMMU_ERROR_DMA_FAULT,
+				      .addr = 0x40001000,
+				      .sid = 0x0119,
+				      .write = true,
+				      .code = 5,
+				      .suppressed = 7 };
 	struct viommu_error iqe = { .kind = VIOMMU_ERROR_IQE, .index = 37, .code = 4 };
 	json_t *ev, *d;
 

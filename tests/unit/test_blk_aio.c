@@ -41,11 +41,11 @@ static unsigned int reap_for(int ms, struct blk_aio_req **got, unsigned int max)
 	return n;
 }
 
-static void rw_req(struct blk_aio_req *r, enum blk_aio_op op, int fd, struct iovec *iov,
-		   size_t len)
+static void rw_req(struct blk_aio_req *r, enum blk_aio_op op, int fd, struct iovec *iov, size_t len)
 {
-	*r = (struct blk_aio_req){ .op = op, .fd = fd, .iov = iov, .niov = 1, .len = len,
-				   .off = BLK_AIO_STREAM };
+	*r = (struct blk_aio_req){
+		.op = op, .fd = fd, .iov = iov, .niov = 1, .len = len, .off = BLK_AIO_STREAM
+	};
 }
 
 ParameterizedTestParameters(blk_aio, never_blocks_and_barrier_orders)
@@ -75,7 +75,9 @@ ParameterizedTest(enum blk_aio_backend *b, blk_aio, never_blocks_and_barrier_ord
 	blk_aio_submit(aio, &wr);
 	blk_aio_kick(aio); /* returns although the read cannot complete */
 	cr_assert_eq(blk_aio_pending(aio), 3);
-	cr_assert_eq(reap_for(200, done, 4), 0, "%s: the flush waits for the read before it (got %d)", blk_aio_backend_name(aio), done[0]->result);
+	cr_assert_eq(reap_for(200, done, 4), 0,
+		     "%s: the flush waits for the read before it (got %d)",
+		     blk_aio_backend_name(aio), done[0]->result);
 	cr_assert_eq(read(out[0], got, 3), -1, "the write after the flush has not started");
 	cr_assert_eq(write(slow[1], "xyz", 3), 3);
 	cr_assert_eq(reap_for(2000, done, 1), 1);
@@ -148,7 +150,8 @@ ParameterizedTest(enum blk_aio_backend *b, blk_aio, drain_waits_and_cancels_the_
 	pthread_join(t, NULL);
 	cr_assert_eq(drained, 2);
 	cr_assert_eq(cancelled, 1, "the flush never started");
-	cr_assert_eq(rd.result, 0, "%s: the read finished before drain returned (%d)", blk_aio_backend_name(aio), rd.result);
+	cr_assert_eq(rd.result, 0, "%s: the read finished before drain returned (%d)",
+		     blk_aio_backend_name(aio), rd.result);
 	cr_assert_arr_eq(buf, "abcd", 4);
 	cr_assert_eq(blk_aio_pending(aio), 0);
 	blk_aio_destroy(aio);

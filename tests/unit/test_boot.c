@@ -237,8 +237,7 @@ Test(boot, initrd_does_not_fit)
 	cr_assert_eq(x86_initrd_place(64ull << 20, 50ull << 20, 0x7fffffff, 16ull << 20, &addr),
 		     -ENOSPC);
 	/* Exactly the gap between the kernel and the top. */
-	cr_assert_eq(x86_initrd_place(64ull << 20, 48ull << 20, 0x7fffffff, 16ull << 20, &addr),
-		     0);
+	cr_assert_eq(x86_initrd_place(64ull << 20, 48ull << 20, 0x7fffffff, 16ull << 20, &addr), 0);
 	cr_assert_eq(addr, 48ull << 20);
 	/* Below addr_max there is no room above the kernel. */
 	cr_assert_eq(x86_initrd_place(3ull << 30, 2ull << 30, 0x7fffffff, 1ull << 20, &addr),
@@ -368,7 +367,7 @@ Test(zero_page, fields)
 	/* ...and nothing before it: the rest of the page starts zeroed. */
 	for (size_t i = 0; i < 0x1f1; i++)
 		if (i < 0x070 || i >= 0x078) /* acpi_rsdp_addr */
-			if (i != 0x1e8)	    /* e820_entries */
+			if (i != 0x1e8)	     /* e820_entries */
 				cr_assert_eq(raw[i], 0, "byte 0x%zx = 0x%x", i, raw[i]);
 	/* Loader-owned fields. */
 	cr_assert_eq(bp.hdr.type_of_loader, 0xff);
@@ -480,9 +479,9 @@ static uint64_t walk(uint64_t va)
 Test(page_tables, identity_map_0_to_4g)
 {
 	static const uint64_t probes[] = {
-		0,	     0x1000,	   X86_HIMEM_START, 0x1000000,	0x1234567,
-		0x3fffffff,  0x40000000,   0x7fffffff,	    0x80000000, 0xbfffffff,
-		0xc0000000,  0xfec00000,   0xfee00000,	    0xffffffff,
+		0,	    0x1000,	X86_HIMEM_START, 0x1000000,  0x1234567,
+		0x3fffffff, 0x40000000, 0x7fffffff,	 0x80000000, 0xbfffffff,
+		0xc0000000, 0xfec00000, 0xfee00000,	 0xffffffff,
 	};
 	uint64_t gdt[4];
 
@@ -507,19 +506,21 @@ Test(page_tables, do_not_overlap_other_boot_data)
 	static const struct {
 		uint64_t start, len;
 	} areas[] = {
-		{ X86_GDT_ADDR, 32 },	     { X86_ZERO_PAGE, 4096 },
-		{ X86_PML4_ADDR, 4096 },     { X86_PDPT_ADDR, 4096 },
-		{ X86_PD_ADDR, 4 * 4096 },   { X86_CMDLINE_ADDR, X86_CMDLINE_MAX },
+		{ X86_GDT_ADDR, 32 },
+		{ X86_ZERO_PAGE, 4096 },
+		{ X86_PML4_ADDR, 4096 },
+		{ X86_PDPT_ADDR, 4096 },
+		{ X86_PD_ADDR, 4 * 4096 },
+		{ X86_CMDLINE_ADDR, X86_CMDLINE_MAX },
 		{ X86_ACPI_ADDR, X86_ACPI_SIZE },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(areas); i++) {
-		cr_assert_leq(areas[i].start + areas[i].len, X86_EBDA_START > areas[i].start
-							      ? X86_EBDA_START
-							      : X86_HIMEM_START);
+		cr_assert_leq(areas[i].start + areas[i].len,
+			      X86_EBDA_START > areas[i].start ? X86_EBDA_START : X86_HIMEM_START);
 		for (size_t j = i + 1; j < ARRAY_SIZE(areas); j++)
 			cr_assert(areas[i].start + areas[i].len <= areas[j].start ||
-				  areas[j].start + areas[j].len <= areas[i].start,
+					  areas[j].start + areas[j].len <= areas[i].start,
 				  "areas %zu and %zu overlap", i, j);
 	}
 }

@@ -24,7 +24,7 @@ Test(parse_size, suffixes)
 		const char *s;
 		uint64_t want;
 	} ok[] = {
-		{ "64", 64ull << 20 },	/* a bare number means MiB */
+		{ "64", 64ull << 20 }, /* a bare number means MiB */
 		{ "1", 1ull << 20 },
 		{ "0", 0 },
 		{ "512M", 512ull << 20 },
@@ -51,8 +51,23 @@ Test(parse_size, suffixes)
 Test(parse_size, rejects_garbage)
 {
 	static const char *const bad[] = {
-		"12Q", "", "M", "-1", "+5", "-1G", "1.5G", "1GG", "1Gi", "1Gb", "0x100",
-		"64 ", "1e3", "G1", "16777216T", "18446744073709551616", "99999999999999999999K",
+		"12Q",
+		"",
+		"M",
+		"-1",
+		"+5",
+		"-1G",
+		"1.5G",
+		"1GG",
+		"1Gi",
+		"1Gb",
+		"0x100",
+		"64 ",
+		"1e3",
+		"G1",
+		"16777216T",
+		"18446744073709551616",
+		"99999999999999999999K",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -172,7 +187,7 @@ static int parse(int argc, char **argv, struct vm_config *c, enum cli_command *c
 	int ret;
 
 	config_init(c);
-	*cmd = (enum cli_command)-1;
+	*cmd = (enum cli_command) - 1;
 	test_stderr_begin(&cap);
 	ret = cli_parse(argc, argv, c, cmd);
 	*err = test_stderr_end(&cap);
@@ -197,9 +212,15 @@ static void expect_usage(int argc, char **argv, const char *needle)
 
 Test(cli, full_run_command)
 {
-	char *argv[] = { "kite", "run", "--kernel", "/k", "--initrd", "/i", "--cmdline",
-			 "console=ttyS0 quiet", "--memory", "1G", "--cpus", "4", "--serial",
-			 "file:/tmp/out", "--timeout", "2.5", "--log-level", "debug" };
+	char *argv[] = { "kite",	"run",
+			 "--kernel",	"/k",
+			 "--initrd",	"/i",
+			 "--cmdline",	"console=ttyS0 quiet",
+			 "--memory",	"1G",
+			 "--cpus",	"4",
+			 "--serial",	"file:/tmp/out",
+			 "--timeout",	"2.5",
+			 "--log-level", "debug" };
 	struct vm_config c;
 	enum cli_command cmd;
 	char *err;
@@ -236,8 +257,8 @@ Test(cli, equals_form_and_bare_number_is_mib)
 
 Test(cli, later_flag_wins)
 {
-	char *argv[] = { "kite", "run", "--kernel", "/a", "--memory", "32M", "--kernel", "/b",
-			 "--memory", "48M" };
+	char *argv[] = { "kite", "run",	     "--kernel", "/a",	     "--memory",
+			 "32M",	 "--kernel", "/b",	 "--memory", "48M" };
 	struct vm_config c;
 	enum cli_command cmd;
 	char *err;
@@ -475,10 +496,11 @@ Test(json, all_keys)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(test_config_load_json("{\"kernel\": \"/k\", \"initrd\": \"/i\", \"cmdline\": \"quiet\","
-			       " \"memory\": \"2G\", \"cpus\": 3, \"serial\": \"none\","
-			       " \"timeout\": 1.25, \"log_level\": \"info\"}",
-			       &c, &err),
+	cr_assert_eq(test_config_load_json(
+			     "{\"kernel\": \"/k\", \"initrd\": \"/i\", \"cmdline\": \"quiet\","
+			     " \"memory\": \"2G\", \"cpus\": 3, \"serial\": \"none\","
+			     " \"timeout\": 1.25, \"log_level\": \"info\"}",
+			     &c, &err),
 		     0, "%s", err);
 	cr_assert_str_eq(c.kernel, "/k");
 	cr_assert_str_eq(c.initrd, "/i");
@@ -497,8 +519,9 @@ Test(json, numbers_as_numbers_or_strings)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(test_config_load_json("{\"memory\": 128, \"cpus\": \"2\", \"timeout\": 7}", &c, &err), 0,
-		     "%s", err);
+	cr_assert_eq(test_config_load_json("{\"memory\": 128, \"cpus\": \"2\", \"timeout\": 7}", &c,
+					   &err),
+		     0, "%s", err);
 	cr_assert_eq(c.memory, 128ull << 20, "a bare number means MiB in JSON too");
 	cr_assert_eq(c.cpus, 2);
 	cr_assert_float_eq(c.timeout, 7, 1e-9);
@@ -638,8 +661,7 @@ Test(json, config_supplies_the_kernel_and_is_validated)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(parse_with_config("{\"memory\": \"1G\"}", none, 0, &c, &err),
-		     KITE_EXIT_USAGE);
+	cr_assert_eq(parse_with_config("{\"memory\": \"1G\"}", none, 0, &c, &err), KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "kernel"), "%s", err);
 	config_free(&c);
 	free(err);
@@ -740,15 +762,14 @@ Test(exitcode, names)
 		int code;
 		const char *name;
 	} names[] = {
-		{ 240, "signal" }, { 241, "reset" }, { 242, "shutdown" }, { 243, "panic" },
-		{ 244, "timeout" }, { 245, "usage" }, { 246, "kvm" }, { 247, "load" },
-		{ 248, "device" }, { 249, "internal" }, { 0, "status" }, { 77, "status" },
-		{ 250, "seccomp" }, { 251, "status" }, { -1, "status" },
+		{ 240, "signal" },  { 241, "reset" },	 { 242, "shutdown" }, { 243, "panic" },
+		{ 244, "timeout" }, { 245, "usage" },	 { 246, "kvm" },      { 247, "load" },
+		{ 248, "device" },  { 249, "internal" }, { 0, "status" },     { 77, "status" },
+		{ 250, "seccomp" }, { 251, "status" },	 { -1, "status" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		cr_assert_str_eq(kite_exit_name(names[i].code), names[i].name, "%d",
-				 names[i].code);
+		cr_assert_str_eq(kite_exit_name(names[i].code), names[i].name, "%d", names[i].code);
 }
 
 /* ---- device options: --disk, --net, --console, --rng, --hugepages ---- */
@@ -779,8 +800,14 @@ Test(devices, parse_disk)
 
 Test(devices, parse_disk_rejects)
 {
-	static const char *const bad[] = { "", "path=", "readonly=on", "path=/a,readonly=maybe",
-					   "path=/a,cache=unsafe", "path=/a,cache=", "=x", "path=/a,ro" };
+	static const char *const bad[] = { "",
+					   "path=",
+					   "readonly=on",
+					   "path=/a,readonly=maybe",
+					   "path=/a,cache=unsafe",
+					   "path=/a,cache=",
+					   "=x",
+					   "path=/a,ro" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct disk_config d;
@@ -809,10 +836,17 @@ Test(devices, parse_net)
 Test(devices, parse_net_rejects)
 {
 	static const char *const bad[] = {
-		"", "tap0", "tap=", "mac=52:54:00:12:34:56", "tap=0123456789abcdef", /* 16 chars */
-		"tap=t,mac=01:00:5e:00:00:01",	/* multicast */
-		"tap=t,mac=52:54:00:12:34", "tap=t,mac=52:54:00:12:34:567",
-		"tap=t,mac=52:54:00:12:34:5g", "tap=t,mac=52-54-00-12-34-56", "tap=t,vlan=3",
+		"",
+		"tap0",
+		"tap=",
+		"mac=52:54:00:12:34:56",
+		"tap=0123456789abcdef",	       /* 16 chars */
+		"tap=t,mac=01:00:5e:00:00:01", /* multicast */
+		"tap=t,mac=52:54:00:12:34",
+		"tap=t,mac=52:54:00:12:34:567",
+		"tap=t,mac=52:54:00:12:34:5g",
+		"tap=t,mac=52-54-00-12-34-56",
+		"tap=t,vlan=3",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -825,9 +859,10 @@ Test(devices, parse_net_rejects)
 
 Test(devices, cli_flags)
 {
-	char *argv[] = { "kite", "run", "--kernel", "/k", "--disk", "/a", "--disk",
-			 "path=/b,readonly=on", "--net", "tap=tap0", "--console", "virtio", "--rng",
-			 "--hugepages", "--memory", "64M" };
+	char *argv[] = { "kite",   "run",	  "--kernel",  "/k",
+			 "--disk", "/a",	  "--disk",    "path=/b,readonly=on",
+			 "--net",  "tap=tap0",	  "--console", "virtio",
+			 "--rng",  "--hugepages", "--memory",  "64M" };
 	struct vm_config c;
 	enum cli_command cmd;
 	char *err;
@@ -875,12 +910,14 @@ Test(devices, json_lists_and_switches)
 	struct vm_config c;
 	char *err;
 
-	cr_assert_eq(test_config_load_json("{\"disk\": [\"path=/a,cache=none\", {\"path\": \"/b\", \"readonly\": true,"
-			       " \"cache\": \"writeback\"}],"
-			       " \"net\": [{\"tap\": \"tap1\", \"mac\": \"52:54:00:00:00:01\"}],"
-			       " \"rng\": true, \"hugepages\": \"off\", \"console\": \"serial\"}",
-			       &c, &err),
-		     0, "%s", err);
+	cr_assert_eq(
+		test_config_load_json(
+			"{\"disk\": [\"path=/a,cache=none\", {\"path\": \"/b\", \"readonly\": true,"
+			" \"cache\": \"writeback\"}],"
+			" \"net\": [{\"tap\": \"tap1\", \"mac\": \"52:54:00:00:00:01\"}],"
+			" \"rng\": true, \"hugepages\": \"off\", \"console\": \"serial\"}",
+			&c, &err),
+		0, "%s", err);
 	cr_assert_eq(c.ndisks, 2);
 	cr_assert(c.disks[0].cache_none);
 	cr_assert_str_eq(c.disks[1].path, "/b");

@@ -32,10 +32,14 @@ Test(iommu_cfg, parse_defaults_and_fields)
 Test(iommu_cfg, parse_rejects)
 {
 	static const char *const badv[][2] = {
-		{ "vtd,aw=40", "aw=40" },	   { "vtd,aw=", "aw=" },
-		{ "vtd,colour=blue", "colour=blue" }, { "vtd,scalable=maybe", "scalable=maybe" },
-		{ "vtd,mode=fast", "mode=fast" },  { "smmuv3", "smmuv3" },
-		{ "vtdx", "vtdx" },		   { "", "" },
+		{ "vtd,aw=40", "aw=40" },
+		{ "vtd,aw=", "aw=" },
+		{ "vtd,colour=blue", "colour=blue" },
+		{ "vtd,scalable=maybe", "scalable=maybe" },
+		{ "vtd,mode=fast", "mode=fast" },
+		{ "smmuv3", "smmuv3" },
+		{ "vtdx", "vtdx" },
+		{ "", "" },
 	};
 
 	for (unsigned int i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
@@ -88,18 +92,25 @@ Test(iommu_cfg, json_string_and_object)
 	cr_assert_eq(c.iommu.aw, 39);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(test_config_load_json("{\"iommu\": {\"mode\": \"shadow\", \"type\": \"vtd\", \"scalable\": true,"
-			  " \"aw\": 48}}", &c, &err), 0, "%s", err);
+	cr_assert_eq(
+		test_config_load_json(
+			"{\"iommu\": {\"mode\": \"shadow\", \"type\": \"vtd\", \"scalable\": true,"
+			" \"aw\": 48}}",
+			&c, &err),
+		0, "%s", err);
 	cr_assert_eq(c.iommu.kind, IOMMU_VTD);
 	cr_assert(c.iommu.scalable);
 	cr_assert_eq(c.iommu.mode, IOMMU_MODE_SHADOW);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(test_config_load_json("{\"iommu\": {\"type\": \"vtd\", \"aw\": 40}}", &c, &err), KITE_EXIT_USAGE);
+	cr_assert_eq(test_config_load_json("{\"iommu\": {\"type\": \"vtd\", \"aw\": 40}}", &c,
+					   &err),
+		     KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "aw=40"), "%s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(test_config_load_json("{\"iommu\": {\"type\": \"vtd\", \"speed\": 1}}", &c, &err),
+	cr_assert_eq(test_config_load_json("{\"iommu\": {\"type\": \"vtd\", \"speed\": 1}}", &c,
+					   &err),
 		     KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "iommu.speed"), "%s", err);
 	free(err);

@@ -14,12 +14,18 @@ Test(vfio_cfg, parse)
 {
 	static const char *const good[] = { "bdf=0000:00:04.0", "bdf=0001:af:1f.7",
 					    "path=/dev/vfio/devices/vfio0", "fd=7", "fd=nic0" };
-	static const char *const bad[] = { "bdf=00:04.0",	"bdf=0000:00:04.8",
-					   "bdf=0000:00:20.0",	"bdf=0000:00:04.0,x=1",
-					   "bdf=0000:0G:04.0",	"bdf=0000:00:0A.0",
-					   "path=vfio0",	"fd=",
-					   "fd=-1",		"nic=0000:00:04.0",
-					   "0000:00:04.0",	"" };
+	static const char *const bad[] = { "bdf=00:04.0",
+					   "bdf=0000:00:04.8",
+					   "bdf=0000:00:20.0",
+					   "bdf=0000:00:04.0,x=1",
+					   "bdf=0000:0G:04.0",
+					   "bdf=0000:00:0A.0",
+					   "path=vfio0",
+					   "fd=",
+					   "fd=-1",
+					   "nic=0000:00:04.0",
+					   "0000:00:04.0",
+					   "" };
 	struct vfio_config v;
 
 	for (unsigned int i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -48,12 +54,14 @@ static int run_cli(char **argv, int argc, struct vm_config *c, char **err)
 
 Test(vfio_cfg, cli)
 {
-	char *ok[] = { "kite", "run", "--kernel", "/k", "--vfio", "bdf=0000:00:02.0", "--vfio",
-		       "fd=8", "--iommufd", "fd=7", NULL };
+	char *ok[] = { "kite",	 "run",	 "--kernel",  "/k",   "--vfio", "bdf=0000:00:02.0",
+		       "--vfio", "fd=8", "--iommufd", "fd=7", NULL };
 	char *bad[] = { "kite", "run", "--kernel", "/k", "--vfio", "bdf=00:02.0", NULL };
-	char *iommu[] = { "kite", "run", "--kernel", "/k", "--vfio", "fd=8", "--iommu", "vtd", NULL };
-	char *emul[] = { "kite", "run", "--kernel", "/k", "--vfio", "fd=8", "--iommu",
-			 "vtd,mode=emulated", NULL };
+	char *iommu[] = {
+		"kite", "run", "--kernel", "/k", "--vfio", "fd=8", "--iommu", "vtd", NULL
+	};
+	char *emul[] = { "kite", "run",	    "--kernel",		 "/k", "--vfio",
+			 "fd=8", "--iommu", "vtd,mode=emulated", NULL };
 	char *lone[] = { "kite", "run", "--kernel", "/k", "--iommufd", "fd=7", NULL };
 	struct vm_config c;
 	char *err;
@@ -93,9 +101,12 @@ Test(vfio_cfg, json_and_round_trip)
 	json_t *j;
 	char *err, *text;
 
-	cr_assert_eq(test_config_load_json("{\"vfio\": [\"bdf=0000:00:02.0\", {\"path\": \"/dev/vfio/devices/vfio1\"},"
-			  " {\"fd\": \"nic0\"}], \"iommufd\": {\"fd\": \"iom\"}}", &c, &err), 0,
-		     "%s", err);
+	cr_assert_eq(
+		test_config_load_json(
+			"{\"vfio\": [\"bdf=0000:00:02.0\", {\"path\": \"/dev/vfio/devices/vfio1\"},"
+			" {\"fd\": \"nic0\"}], \"iommufd\": {\"fd\": \"iom\"}}",
+			&c, &err),
+		0, "%s", err);
 	free(err);
 	cr_assert_eq(c.nvfio, 3);
 	cr_assert_str_eq(c.vfio[1].path, "/dev/vfio/devices/vfio1");
@@ -117,12 +128,14 @@ Test(vfio_cfg, json_and_round_trip)
 	config_free(&c);
 	config_free(&d);
 
-	cr_assert_eq(test_config_load_json("{\"vfio\": [{\"bdf\": \"0000:00:02.0\", \"fd\": \"x\"}]}", &c, &err),
+	cr_assert_eq(test_config_load_json(
+			     "{\"vfio\": [{\"bdf\": \"0000:00:02.0\", \"fd\": \"x\"}]}", &c, &err),
 		     KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "exactly one"), "%s", err);
 	free(err);
 	config_free(&c);
-	cr_assert_eq(test_config_load_json("{\"vfio\": [{\"host\": \"0000:00:02.0\"}]}", &c, &err), KITE_EXIT_USAGE);
+	cr_assert_eq(test_config_load_json("{\"vfio\": [{\"host\": \"0000:00:02.0\"}]}", &c, &err),
+		     KITE_EXIT_USAGE);
 	cr_assert(strstr(err, "vfio.host"), "%s", err);
 	free(err);
 	config_free(&c);

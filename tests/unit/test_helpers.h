@@ -114,19 +114,19 @@ static inline void test_bzimage_hdr(uint8_t *p, size_t len)
 	memset(p, 0, len);
 	p[0x1f1] = TEST_BZ_SETUP_SECTS;
 	put_le16(p + 0x1fe, 0xaa55);
-	p[0x200] = 0xeb;		/* jmp */
-	p[0x201] = 0x6a;		/* header ends at 0x26c */
+	p[0x200] = 0xeb; /* jmp */
+	p[0x201] = 0x6a; /* header ends at 0x26c */
 	memcpy(p + 0x202, "HdrS", 4);
 	put_le16(p + 0x206, 0x020f);
-	put_le16(p + 0x1fa, 0xffff);	/* vid_mode: normal */
-	p[0x211] = 0x01;		/* loadflags: LOADED_HIGH */
-	put_le32(p + 0x214, 0x100000);	/* code32_start */
+	put_le16(p + 0x1fa, 0xffff);	 /* vid_mode: normal */
+	p[0x211] = 0x01;		 /* loadflags: LOADED_HIGH */
+	put_le32(p + 0x214, 0x100000);	 /* code32_start */
 	put_le32(p + 0x22c, 0x7fffffff); /* initrd_addr_max */
-	put_le32(p + 0x230, 0x200000);	/* kernel_alignment */
-	p[0x234] = 1;			/* relocatable_kernel */
-	p[0x235] = 21;			/* min_alignment */
-	put_le16(p + 0x236, 0x7f);	/* xloadflags: KERNEL_64 and friends */
-	put_le32(p + 0x238, 2047);	/* cmdline_size */
+	put_le32(p + 0x230, 0x200000);	 /* kernel_alignment */
+	p[0x234] = 1;			 /* relocatable_kernel */
+	p[0x235] = 21;			 /* min_alignment */
+	put_le16(p + 0x236, 0x7f);	 /* xloadflags: KERNEL_64 and friends */
+	put_le32(p + 0x238, 2047);	 /* cmdline_size */
 	put_le64(p + 0x258, TEST_BZ_PREF_ADDR);
 	put_le32(p + 0x260, TEST_BZ_INIT_SIZE);
 }

@@ -59,9 +59,9 @@ static int fake_invalidate(struct iommu_hwpt_invalidate *cmd)
 		fk.inval_log[fk.ninval] = *cmd;
 	fk.ninval++;
 	first = fk.inval_base && cmd->entry_len
-		    ? (uint32_t)(((const uint8_t *)(uintptr_t)cmd->data_uptr - fk.inval_base) /
-				 cmd->entry_len)
-		    : 0;
+			? (uint32_t)(((const uint8_t *)(uintptr_t)cmd->data_uptr - fk.inval_base) /
+				     cmd->entry_len)
+			: 0;
 	if (fk.inval_errno && fk.inval_fail_index >= first &&
 	    fk.inval_fail_index < first + cmd->entry_num) {
 		if (!fk.inval_no_writeback)
@@ -151,7 +151,7 @@ static void setup(void)
 {
 	memset(&fk, 0, sizeof(fk));
 	fk.nranges = 1;
-	fk.ranges[0] = (struct iommu_iova_range){0, (1ull << 48) - 1};
+	fk.ranges[0] = (struct iommu_iova_range){ 0, (1ull << 48) - 1 };
 	host_iommu_init_fd(&h, FAKE_FD, false);
 	host_iommu_set_ioctl(&h, fake_ioctl, &fk);
 }
@@ -178,7 +178,7 @@ TestSuite(iommufd_invalidate, .init = setup, .fini = teardown);
 
 Test(iommufd_invalidate, one_call_for_each_size_up_to_cap)
 {
-	static const uint32_t sizes[] = {1, 2, 64, 512, 4096};
+	static const uint32_t sizes[] = { 1, 2, 64, 512, 4096 };
 
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct iommu_hwpt_invalidate_selftest *e = make_entries(sizes[i]);
@@ -320,7 +320,7 @@ Test(iommufd_invalidate, zero_entries_is_passed_to_kernel)
 
 Test(iommufd_invalidate, bad_arrays_refused_without_ioctl)
 {
-	struct iommu_hwpt_invalidate_selftest e[2] = {0};
+	struct iommu_hwpt_invalidate_selftest e[2] = { 0 };
 	uint32_t handled = 99;
 
 	cr_assert_eq(host_iommu_invalidate(&h, 7, 0xdeadbeef, e, 2, 0, &handled), -EINVAL);
@@ -333,7 +333,7 @@ Test(iommufd_invalidate, bad_arrays_refused_without_ioctl)
 
 Test(iommufd_invalidate, per_type_entry_len_left_to_kernel)
 {
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 	uint32_t handled = 0;
 
 	/* 1 and 9 bytes are wrong for the selftest type, but that is the kernel's call. */
@@ -361,13 +361,13 @@ TestSuite(iommufd_abi, .init = setup, .fini = teardown);
 
 Test(iommufd_abi, size_fields_match_struct_sizes)
 {
-	struct iommu_hwpt_vtd_s1 s1 = {0};
-	struct iommu_hwpt_arm_smmuv3 ste = {0};
+	struct iommu_hwpt_vtd_s1 s1 = { 0 };
+	struct iommu_hwpt_arm_smmuv3 ste = { 0 };
 	struct host_iommu_hw_info info;
 	uint64_t iova = 1ull << 24, unmapped;
 	uint32_t id, handled, fid;
 	int ffd;
-	uint8_t e[8] = {0};
+	uint8_t e[8] = { 0 };
 
 	cr_assert_eq(host_iommu_ioas_alloc(&h, &id), 0);
 	cr_assert_eq(fk.size_seen[NR(IOMMU_IOAS_ALLOC)], 12);
@@ -414,7 +414,7 @@ Test(iommufd_abi, size_fields_match_struct_sizes)
 
 Test(iommufd_abi, nested_alloc_with_fault_queue)
 {
-	struct iommu_hwpt_selftest d = {.iotlb = 1};
+	struct iommu_hwpt_selftest d = { .iotlb = 1 };
 	uint32_t id;
 
 	cr_assert_eq(host_iommu_hwpt_alloc_nested(&h, 5, 9, IOMMU_HWPT_DATA_SELFTEST, &d, sizeof(d),
@@ -446,7 +446,7 @@ TestSuite(iommufd_hw_info, .init = setup, .fini = teardown);
 
 Test(iommufd_hw_info, selftest_payload_is_typed)
 {
-	struct iommu_test_hw_info p = {.flags = 0, .test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL};
+	struct iommu_test_hw_info p = { .flags = 0, .test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL };
 	struct host_iommu_hw_info info;
 
 	fk.hw_type = IOMMU_HW_INFO_TYPE_SELFTEST;
@@ -461,8 +461,9 @@ Test(iommufd_hw_info, selftest_payload_is_typed)
 
 Test(iommufd_hw_info, vtd_registers)
 {
-	struct iommu_hw_info_vtd p = {
-	    .flags = 1, .cap_reg = 0x00d2008c22260206ull, .ecap_reg = 1ull << 26};
+	struct iommu_hw_info_vtd p = { .flags = 1,
+				       .cap_reg = 0x00d2008c22260206ull,
+				       .ecap_reg = 1ull << 26 };
 	struct host_iommu_hw_info info;
 
 	fk.hw_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
@@ -532,17 +533,19 @@ static void two_regions(struct guest_mem *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->nregions = 2;
-	m->regions[0] = (struct guest_mem_region){
-	    .gpa = 0, .size = 3ull << 30, .hva = (uint8_t *)(uintptr_t)0x7f0000000000ull};
-	m->regions[1] = (struct guest_mem_region){
-	    .gpa = 4ull << 30, .size = 1ull << 30, .hva = (uint8_t *)(uintptr_t)0x7f4000000000ull};
+	m->regions[0] = (struct guest_mem_region){ .gpa = 0,
+						   .size = 3ull << 30,
+						   .hva = (uint8_t *)(uintptr_t)0x7f0000000000ull };
+	m->regions[1] = (struct guest_mem_region){ .gpa = 4ull << 30,
+						   .size = 1ull << 30,
+						   .hva = (uint8_t *)(uintptr_t)0x7f4000000000ull };
 	m->ram_size = 4ull << 30;
 }
 
 Test(iommufd_map, two_regions_map_at_gpa)
 {
-	const uint32_t want =
-	    IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	const uint32_t want = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			      IOMMU_IOAS_MAP_WRITEABLE;
 	struct guest_mem m;
 
 	two_regions(&m);
@@ -570,7 +573,7 @@ Test(iommufd_map, region_outside_ranges_refused)
 
 	two_regions(&m);
 	/* The mock's aperture: RAM at GPA 0 cannot sit at IOVA 0. */
-	fk.ranges[0] = (struct iommu_iova_range){MOCK_APERTURE_START, MOCK_APERTURE_LAST};
+	fk.ranges[0] = (struct iommu_iova_range){ MOCK_APERTURE_START, MOCK_APERTURE_LAST };
 	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), -ERANGE);
 	cr_assert_eq(fk.nmaps, 0);
 }
@@ -581,8 +584,8 @@ Test(iommufd_map, region_straddling_a_hole_refused)
 
 	two_regions(&m);
 	fk.nranges = 2;
-	fk.ranges[0] = (struct iommu_iova_range){0, 0xfedfffffull};
-	fk.ranges[1] = (struct iommu_iova_range){0xfef00000ull, (1ull << 48) - 1};
+	fk.ranges[0] = (struct iommu_iova_range){ 0, 0xfedfffffull };
+	fk.ranges[1] = (struct iommu_iova_range){ 0xfef00000ull, (1ull << 48) - 1 };
 	m.regions[0].size = 4ull << 30; /* crosses the hole */
 	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), -ERANGE);
 	cr_assert_eq(fk.nmaps, 0);
@@ -595,9 +598,9 @@ Test(iommufd_map, many_ranges_emsgsize_retry)
 	two_regions(&m);
 	fk.nranges = 12; /* more than the first buffer holds */
 	for (unsigned int i = 0; i < 11; i++)
-		fk.ranges[i] =
-		    (struct iommu_iova_range){(uint64_t)i << 20, ((uint64_t)i << 20) + 1};
-	fk.ranges[11] = (struct iommu_iova_range){0, (1ull << 48) - 1};
+		fk.ranges[i] = (struct iommu_iova_range){ (uint64_t)i << 20,
+							  ((uint64_t)i << 20) + 1 };
+	fk.ranges[11] = (struct iommu_iova_range){ 0, (1ull << 48) - 1 };
 	cr_assert_eq(host_iommu_map_guest_mem(&h, 3, &m), 0);
 	cr_assert_eq(fk.calls[NR(IOMMU_IOAS_IOVA_RANGES)], 2);
 	cr_assert_eq(fk.nmaps, 2);
@@ -723,8 +726,8 @@ Test(iommufd_veventq, no_ioctl_once_viommu_known_absent)
 static size_t put_rec(uint8_t *buf, size_t off, uint32_t flags, uint32_t seq, uint32_t virt_id,
 		      bool payload)
 {
-	struct iommufd_vevent_header hdr = {.flags = flags, .sequence = seq};
-	struct iommu_viommu_event_selftest ev = {.virt_id = virt_id};
+	struct iommufd_vevent_header hdr = { .flags = flags, .sequence = seq };
+	struct iommu_viommu_event_selftest ev = { .virt_id = virt_id };
 
 	memcpy(buf + off, &hdr, sizeof(hdr));
 	off += sizeof(hdr);
@@ -737,10 +740,10 @@ static size_t put_rec(uint8_t *buf, size_t off, uint32_t flags, uint32_t seq, ui
 
 Test(iommufd_veventq, parse_consecutive_records)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
 	struct iommu_viommu_event_selftest p;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 	size_t len = 0, off = 0;
 	int n;
 
@@ -766,9 +769,9 @@ Test(iommufd_veventq, parse_consecutive_records)
 
 Test(iommufd_veventq, sequence_gap_counts_lost_events)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 
 	put_rec(buf, 0, 0, 5, 1, true);
 	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
@@ -781,9 +784,9 @@ Test(iommufd_veventq, sequence_gap_counts_lost_events)
 
 Test(iommufd_veventq, sequence_wraps_at_int_max)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 
 	put_rec(buf, 0, 0, IOMMU_VEVENT_SEQUENCE_MAX, 1, true);
 	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
@@ -806,9 +809,9 @@ Test(iommufd_veventq, sequence_wraps_at_int_max)
  */
 Test(iommufd_veventq, lost_events_record_counts_up_to_its_sequence)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 	size_t len;
 
 	put_rec(buf, 0, 0, 0, 1, true);
@@ -832,9 +835,9 @@ Test(iommufd_veventq, lost_events_record_counts_up_to_its_sequence)
 /* One dropped event: the kernel's own example, header3 {seq 3}, header4 {LOST, seq 4}. */
 Test(iommufd_veventq, single_lost_event_at_the_tail)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 	size_t len;
 
 	len = put_rec(buf, 0, 0, 3, 1, true);
@@ -849,9 +852,9 @@ Test(iommufd_veventq, single_lost_event_at_the_tail)
 /* The LOST record is the last of the queue: a jump right after it is a second loss. */
 Test(iommufd_veventq, gap_after_lost_record_counts_again)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 
 	put_rec(buf, 0, IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 4, 0, false);
 	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 8, 4, &ev), 8);
@@ -864,9 +867,9 @@ Test(iommufd_veventq, gap_after_lost_record_counts_again)
 
 Test(iommufd_veventq, lost_record_across_the_wrap)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 
 	put_rec(buf, 0, 0, IOMMU_VEVENT_SEQUENCE_MAX - 1, 1, true);
 	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
@@ -889,9 +892,9 @@ Test(iommufd_veventq, lost_record_across_the_wrap)
 /* Bit 31 is outside the kernel's range; it must not turn into a 2^31 gap. */
 Test(iommufd_veventq, sequence_bit_31_ignored)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 
 	put_rec(buf, 0, 0, 5, 1, true);
 	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 12, 4, &ev), 12);
@@ -903,9 +906,9 @@ Test(iommufd_veventq, sequence_bit_31_ignored)
 
 Test(iommufd_veventq, truncated_records_refused)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 	struct host_iommu_vevent ev;
-	uint8_t buf[64] = {0};
+	uint8_t buf[64] = { 0 };
 
 	put_rec(buf, 0, 0, 0, 1, true);
 	cr_assert_eq(host_iommu_vevent_parse(&st, buf, 7, 4, &ev), -EINVAL);

@@ -18,7 +18,7 @@
 static struct {
 	unsigned int calls[256];
 	int fail[256];
-	int made_fd;	    /* fd handed out by a vEVENTQ alloc that succeeded */
+	int made_fd; /* fd handed out by a vEVENTQ alloc that succeeded */
 	uint32_t destroyed;
 	struct iommu_veventq_alloc veventq;
 	struct iommu_hw_queue_alloc hwq;
@@ -172,8 +172,8 @@ Test(iommufd_hw_queue, alloc_arguments_and_output)
 {
 	uint32_t id = 0;
 
-	cr_assert_eq(host_iommu_hw_queue_alloc(&h, 21, IOMMU_HW_QUEUE_TYPE_SELFTEST, 1,
-					       0x2000000, 0x1000, &id),
+	cr_assert_eq(host_iommu_hw_queue_alloc(&h, 21, IOMMU_HW_QUEUE_TYPE_SELFTEST, 1, 0x2000000,
+					       0x1000, &id),
 		     0);
 	cr_assert_eq(id, 23);
 	cr_assert_eq(fk.hwq.size, 40);
@@ -210,7 +210,7 @@ Test(iommufd_hw_queue, enotty_without_probe_marks_absent)
 
 Test(iommufd_hw_queue, viommu_alloc_data_passed_through)
 {
-	struct iommu_viommu_selftest d = {.in_data = 7};
+	struct iommu_viommu_selftest d = { .in_data = 7 };
 	uint32_t id = 0;
 
 	cr_assert_eq(host_iommu_viommu_alloc_data(&h, 5, 9, IOMMU_VIOMMU_TYPE_SELFTEST, &d,
@@ -255,8 +255,8 @@ static void collect(void *ctx, const struct host_iommu_vevent *ev)
 
 static size_t rec(uint8_t *buf, size_t off, uint32_t flags, uint32_t seq, uint32_t virt)
 {
-	struct iommufd_vevent_header hdr = {.flags = flags, .sequence = seq};
-	struct iommu_viommu_event_selftest p = {.virt_id = virt};
+	struct iommufd_vevent_header hdr = { .flags = flags, .sequence = seq };
+	struct iommu_viommu_event_selftest p = { .virt_id = virt };
 
 	memcpy(buf + off, &hdr, sizeof(hdr));
 	off += sizeof(hdr);
@@ -286,7 +286,7 @@ TestSuite(iommufd_vevent_drain, .init = setup_pair, .fini = teardown_pair);
 Test(iommufd_vevent_drain, records_of_several_reads_in_order)
 {
 	struct host_iommu_vevent_stream st;
-	struct seen s = {0};
+	struct seen s = { 0 };
 	uint8_t buf[64];
 	size_t n;
 
@@ -315,7 +315,7 @@ Test(iommufd_vevent_drain, records_of_several_reads_in_order)
 Test(iommufd_vevent_drain, baseline_from_stream_init)
 {
 	struct host_iommu_vevent_stream st;
-	struct seen s = {0};
+	struct seen s = { 0 };
 	uint8_t buf[64];
 	size_t n;
 
@@ -328,8 +328,8 @@ Test(iommufd_vevent_drain, baseline_from_stream_init)
 
 Test(iommufd_vevent_drain, truncated_record_is_eio)
 {
-	struct host_iommu_vevent_stream st = {0};
-	struct seen s = {0};
+	struct host_iommu_vevent_stream st = { 0 };
+	struct seen s = { 0 };
 	uint8_t buf[64];
 	size_t n = rec(buf, 0, 0, 0, 1);
 
@@ -341,7 +341,7 @@ Test(iommufd_vevent_drain, truncated_record_is_eio)
 
 Test(iommufd_vevent_drain, eof_and_read_errors)
 {
-	struct host_iommu_vevent_stream st = {0};
+	struct host_iommu_vevent_stream st = { 0 };
 
 	close(sv[1]);
 	sv[1] = -1;
@@ -353,8 +353,8 @@ Test(iommufd_vevent_drain, eof_and_read_errors)
 
 Test(iommufd_vevent_drain, flood_is_bounded_per_call)
 {
-	struct host_iommu_vevent_stream st = {0};
-	struct seen s = {0};
+	struct host_iommu_vevent_stream st = { 0 };
+	struct seen s = { 0 };
 	uint8_t buf[16];
 
 	for (uint32_t i = 0; i < HOST_IOMMU_VEVENT_DRAIN_READS + 6; i++) {

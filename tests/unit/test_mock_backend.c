@@ -11,7 +11,7 @@
 
 static struct iommu_hwpt_invalidate_selftest enc(const struct viommu_inval *inv, int *ret)
 {
-	struct iommu_hwpt_invalidate_selftest e = {.flags = 0x55, .iotlb_id = 0x55};
+	struct iommu_hwpt_invalidate_selftest e = { .flags = 0x55, .iotlb_id = 0x55 };
 
 	*ret = mock_backend_encode(NULL, inv, &e);
 	return e;
@@ -19,7 +19,7 @@ static struct iommu_hwpt_invalidate_selftest enc(const struct viommu_inval *inv,
 
 Test(mock_backend, global_clears_every_slot)
 {
-	struct viommu_inval inv = {.scope = VIOMMU_INVAL_GLOBAL, .did = 7};
+	struct viommu_inval inv = { .scope = VIOMMU_INVAL_GLOBAL, .did = 7 };
 	int ret;
 	struct iommu_hwpt_invalidate_selftest e = enc(&inv, &ret);
 
@@ -30,12 +30,16 @@ Test(mock_backend, global_clears_every_slot)
 
 Test(mock_backend, domain_and_range_pick_the_did_slot)
 {
-	static const enum viommu_inval_scope scopes[] = {VIOMMU_INVAL_DOMAIN, VIOMMU_INVAL_RANGE};
+	static const enum viommu_inval_scope scopes[] = { VIOMMU_INVAL_DOMAIN, VIOMMU_INVAL_RANGE };
 
 	for (unsigned int s = 0; s < 2; s++)
 		for (uint16_t did = 0; did < 4; did++) {
-			struct viommu_inval inv = {.scope = scopes[s], .did = did, .addr = 0x1000,
-						   .npages = 1, .has_pasid = true, .pasid = 0};
+			struct viommu_inval inv = { .scope = scopes[s],
+						    .did = did,
+						    .addr = 0x1000,
+						    .npages = 1,
+						    .has_pasid = true,
+						    .pasid = 0 };
 			int ret;
 			struct iommu_hwpt_invalidate_selftest e = enc(&inv, &ret);
 
@@ -47,7 +51,7 @@ Test(mock_backend, domain_and_range_pick_the_did_slot)
 
 Test(mock_backend, large_did_is_left_for_the_kernel_to_refuse)
 {
-	struct viommu_inval inv = {.scope = VIOMMU_INVAL_RANGE, .did = 0xffff, .npages = 1};
+	struct viommu_inval inv = { .scope = VIOMMU_INVAL_RANGE, .did = 0xffff, .npages = 1 };
 	int ret;
 	struct iommu_hwpt_invalidate_selftest e = enc(&inv, &ret);
 
@@ -57,8 +61,9 @@ Test(mock_backend, large_did_is_left_for_the_kernel_to_refuse)
 
 Test(mock_backend, other_pasids_are_skipped)
 {
-	struct viommu_inval inv = {.scope = VIOMMU_INVAL_DOMAIN, .did = 1, .has_pasid = true,
-				   .pasid = 5};
+	struct viommu_inval inv = {
+		.scope = VIOMMU_INVAL_DOMAIN, .did = 1, .has_pasid = true, .pasid = 5
+	};
 	int ret;
 
 	enc(&inv, &ret);
@@ -67,7 +72,7 @@ Test(mock_backend, other_pasids_are_skipped)
 
 Test(mock_backend, bad_scope_is_an_error)
 {
-	struct viommu_inval inv = {.scope = (enum viommu_inval_scope)0};
+	struct viommu_inval inv = { .scope = (enum viommu_inval_scope)0 };
 	int ret;
 
 	enc(&inv, &ret);
@@ -81,17 +86,18 @@ Test(mock_backend, bad_scope_is_an_error)
 static struct guest_mem two_regions(void)
 {
 	/* 256 MiB below 3 GiB and 1 GiB above 4 GiB, as kite splits a 1.25 GiB guest at a hole. */
-	struct guest_mem m = {.nregions = 2, .ram_size = (256ull << 20) + (1ull << 30)};
+	struct guest_mem m = { .nregions = 2, .ram_size = (256ull << 20) + (1ull << 30) };
 
-	m.regions[0] = (struct guest_mem_region){.gpa = 0, .size = 256ull << 20, .hva = RAM_LO};
-	m.regions[1] = (struct guest_mem_region){.gpa = 4ull << 30, .size = 1ull << 30,
-						 .hva = RAM_HI};
+	m.regions[0] = (struct guest_mem_region){ .gpa = 0, .size = 256ull << 20, .hva = RAM_LO };
+	m.regions[1] = (struct guest_mem_region){ .gpa = 4ull << 30,
+						  .size = 1ull << 30,
+						  .hva = RAM_HI };
 	return m;
 }
 
 Test(mock_backend, clip_to_mock_aperture)
 {
-	struct iommu_iova_range r = {.start = MOCK_APERTURE_START, .last = MOCK_APERTURE_LAST};
+	struct iommu_iova_range r = { .start = MOCK_APERTURE_START, .last = MOCK_APERTURE_LAST };
 	struct guest_mem m = two_regions(), out;
 
 	cr_assert_eq(mock_backend_clip_ram(&m, &r, 1, 0, &out), 1);
@@ -106,8 +112,8 @@ Test(mock_backend, clip_to_mock_aperture)
 Test(mock_backend, clip_honours_alignment_and_drops_slivers)
 {
 	/* A range starting mid-page and one smaller than the alignment. */
-	struct iommu_iova_range r[2] = {{.start = 0x1000800, .last = 0x2ffffff},
-					{.start = 0x3000000, .last = 0x3000fff}};
+	struct iommu_iova_range r[2] = { { .start = 0x1000800, .last = 0x2ffffff },
+					 { .start = 0x3000000, .last = 0x3000fff } };
 	struct guest_mem m = two_regions(), out;
 
 	cr_assert_eq(mock_backend_clip_ram(&m, r, 2, 0x10000, &out), 1);
@@ -117,8 +123,8 @@ Test(mock_backend, clip_honours_alignment_and_drops_slivers)
 
 Test(mock_backend, clip_everything_and_nothing)
 {
-	struct iommu_iova_range all = {.start = 0, .last = UINT64_MAX};
-	struct iommu_iova_range none = {.start = 1ull << 40, .last = (1ull << 41) - 1};
+	struct iommu_iova_range all = { .start = 0, .last = UINT64_MAX };
+	struct iommu_iova_range none = { .start = 1ull << 40, .last = (1ull << 41) - 1 };
 	struct guest_mem m = two_regions(), out;
 
 	cr_assert_eq(mock_backend_clip_ram(&m, &all, 1, 0, &out), 2);
@@ -133,7 +139,7 @@ Test(mock_backend, clip_too_many_pieces)
 	struct guest_mem m = two_regions(), out;
 
 	for (unsigned int i = 0; i < 5; i++)
-		r[i] = (struct iommu_iova_range){.start = (uint64_t)i << 24,
-						 .last = ((uint64_t)i << 24) + 0xfffff};
+		r[i] = (struct iommu_iova_range){ .start = (uint64_t)i << 24,
+						  .last = ((uint64_t)i << 24) + 0xfffff };
 	cr_assert_eq(mock_backend_clip_ram(&m, r, 5, 0, &out), -E2BIG);
 }

@@ -284,7 +284,7 @@ Test(pci_config, hostile_sweep)
 	cr_assert_eq(pci_device_set_bar(d, 0, PCI_BAR_MEM64, 0x4000, true), 0);
 	cr_assert_eq(pci_device_set_bar(d, 2, PCI_BAR_MEM32, 0x1000, false), 0);
 	cr_assert_geq(pci_device_add_cap(d, 0x09, "\x08\x00\x00\x00\x00\x00",
-				      "\xff\xff\xff\x00\x00\x00", 6),
+					 "\xff\xff\xff\x00\x00\x00", 6),
 		      0);
 	for (uint32_t off = 0; off < 4200; off++) {
 		for (uint32_t size = 0; size <= 8; size++) {

@@ -104,18 +104,18 @@ Test(pci_acpi, mcfg_iasl)
 	free(dsl);
 }
 
-#define assert_template(res, n, ...)                                                             \
-	do {                                                                                     \
-		static const uint8_t want_[] = { __VA_ARGS__ };                                  \
-		struct aml_buf b_;                                                               \
-		aml_buf_init(&b_);                                                               \
-		cr_assert_eq(aml_resource_template(&b_, (res), (n)), 0);                        \
-		cr_assert_eq(b_.len, sizeof(want_), "length %zu, want %zu", b_.len,              \
-			     sizeof(want_));                                                     \
-		for (size_t i_ = 0; i_ < sizeof(want_); i_++)                                    \
-			cr_assert_eq(b_.data[i_], want_[i_], "byte %zu: 0x%02x, want 0x%02x", i_, \
-				     b_.data[i_], want_[i_]);                                    \
-		aml_buf_free(&b_);                                                               \
+#define assert_template(res, n, ...)                                                               \
+	do {                                                                                       \
+		static const uint8_t want_[] = { __VA_ARGS__ };                                    \
+		struct aml_buf b_;                                                                 \
+		aml_buf_init(&b_);                                                                 \
+		cr_assert_eq(aml_resource_template(&b_, (res), (n)), 0);                           \
+		cr_assert_eq(b_.len, sizeof(want_), "length %zu, want %zu", b_.len,                \
+			     sizeof(want_));                                                       \
+		for (size_t i_ = 0; i_ < sizeof(want_); i_++)                                      \
+			cr_assert_eq(b_.data[i_], want_[i_], "byte %zu: 0x%02x, want 0x%02x", i_,  \
+				     b_.data[i_], want_[i_]);                                      \
+		aml_buf_free(&b_);                                                                 \
 	} while (0)
 
 Test(pci_acpi, word_bus_number)
@@ -134,7 +134,7 @@ Test(pci_acpi, dword_memory)
 {
 	const struct aml_res r = { AML_RES_MEM32_WINDOW, 0xc0000000, 0x20000000 };
 
-	assert_template(&r, 1, 0x11, 0x1f, 0x0a, 0x1c, /* BufferSize 28 */
+	assert_template(&r, 1, 0x11, 0x1f, 0x0a, 0x1c,	    /* BufferSize 28 */
 			0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, /* memory, fixed, non-cacheable RW */
 			0x00, 0x00, 0x00, 0x00,		    /* granularity */
 			0x00, 0x00, 0x00, 0xc0,		    /* min */
@@ -149,8 +149,8 @@ Test(pci_acpi, qword_memory)
 	const struct aml_res r = { AML_RES_MEM64_WINDOW, 0x400000000ull, 64ull << 30 };
 
 	assert_template(&r, 1, 0x11, 0x33, 0x0a, 0x30, /* BufferSize 48 */
-			0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01,
-			0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* granularity */
+			0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			0x00, 0x00,					/* granularity */
 			0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, /* min */
 			0xff, 0xff, 0xff, 0xff, 0x13, 0x00, 0x00, 0x00, /* max */
 			0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* translation */

@@ -239,10 +239,10 @@ Test(pci_bus, bad_layouts)
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++)
 		bad[i] = good;
-	bad[0].ecam_base += 0x1000;		/* not 1 MiB aligned */
-	bad[1].ecam_base = 0x100000000ull;	/* above 4 GiB */
+	bad[0].ecam_base += 0x1000;	   /* not 1 MiB aligned */
+	bad[1].ecam_base = 0x100000000ull; /* above 4 GiB */
 	bad[2].mmio32_size = 0;
-	bad[3].mmio32_base = 0xf0000000;	/* runs past 4 GiB */
+	bad[3].mmio32_base = 0xf0000000; /* runs past 4 GiB */
 	bad[4].mmio32_base += 0x800;
 	bad[5].ecam_base = T_MMIO32 + 0x100000; /* inside the 32-bit window */
 	bad[6].mmio64_base = T_MMIO32;		/* windows overlap */

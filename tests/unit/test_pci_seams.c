@@ -57,9 +57,9 @@ Test(pci_seams, sub_page_bars_get_a_page_each)
 	test_cfg_write(&vm, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	/* An access inside the BAR reaches it; one in the rest of its page does not. */
 	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[0].addr + 0x1c, 4), 0x1c);
-	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[0].addr + 0x20, 4), 0, "past the BAR, in its page: nobody decodes it");
-	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[1].addr + 0x8, 8),
-		     (uint64_t)1 << 56 | 0x8);
+	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[0].addr + 0x20, 4), 0,
+		     "past the BAR, in its page: nobody decodes it");
+	cr_assert_eq(test_mmio_read(&vm, a.pci.bars[1].addr + 0x8, 8), (uint64_t)1 << 56 | 0x8);
 }
 
 Test(pci_seams, io_bars)
@@ -160,7 +160,8 @@ Test(pci_seams, memslots)
 		     -EINVAL);
 	for (int i = 0; i < VM_MEMSLOT_MAX - 1; i++)
 		cr_assert_eq(vm_memslot_add(&vm, 0x100000000ull + 0x1000ull * i, 0x1000,
-					    (void *)0x7f0000000000, &a), 0);
+					    (void *)0x7f0000000000, &a),
+			     0);
 	cr_assert_eq(vm_memslot_add(&vm, 0x200000000ull, 0x1000, (void *)0x7f0000000000, &a),
 		     -ENOSPC);
 }
@@ -195,7 +196,8 @@ static void x_cfg(struct pci_device *dev, uint32_t off, uint32_t size, uint32_t 
 	msix_config_write(x->msix, off, size, val);
 }
 
-static const struct pci_device_ops x_ops = { .bar_read = x_read, .bar_write = x_write,
+static const struct pci_device_ops x_ops = { .bar_read = x_read,
+					     .bar_write = x_write,
 					     .config_write = x_cfg };
 
 static void signal_efd(int efd)
@@ -207,8 +209,13 @@ static void signal_efd(int efd)
 
 Test(pci_seams, msix_external)
 {
-	struct msix_params p = { .nvec = 3, .table_bar = 0, .pba_bar = 2, .table_off = 0,
-				 .pba_off = 0x800, .cap_off = 0x70, .external = true };
+	struct msix_params p = { .nvec = 3,
+				 .table_bar = 0,
+				 .pba_bar = 2,
+				 .table_off = 0,
+				 .pba_off = 0x800,
+				 .cap_off = 0x70,
+				 .external = true };
 	struct xdev x = { 0 };
 	uint64_t t, pbaaddr;
 	int efd;
@@ -260,8 +267,9 @@ Test(pci_seams, msix_external)
 
 Test(pci_seams, msix_params_rejected)
 {
-	struct msix_params p = { .nvec = 3, .table_bar = 0, .pba_bar = 1, .table_off = 0,
-				 .pba_off = 0 };
+	struct msix_params p = {
+		.nvec = 3, .table_bar = 0, .pba_bar = 1, .table_off = 0, .pba_off = 0
+	};
 	struct xdev x = { 0 };
 
 	pci_device_init(&x.pci, &x_ops, &x, "xdev", 0x8086, 0x10d3, 0x020000, 0, 0x8086, 0);

@@ -71,8 +71,8 @@ static inline uint32_t test_cfg_read(struct vm *vm, unsigned int slot, unsigned 
 	return (uint32_t)test_mmio_read(vm, test_ecam_addr(slot, 0, reg), size);
 }
 
-static inline void test_cfg_write(struct vm *vm, unsigned int slot, unsigned int reg,
-				  uint32_t size, uint32_t v)
+static inline void test_cfg_write(struct vm *vm, unsigned int slot, unsigned int reg, uint32_t size,
+				  uint32_t v)
 {
 	test_mmio_write(vm, test_ecam_addr(slot, 0, reg), size, v);
 }

@@ -312,8 +312,8 @@ static char *sparse_file(uint64_t size)
 
 Test(kite_main, initrd_does_not_fit)
 {
-	char *initrd, *argv[] = { "kite", "run", "--kernel", TEST_KERNEL, "--memory", "64M",
-				  "--serial", "none", "--initrd", NULL };
+	char *initrd, *argv[] = { "kite", "run",      "--kernel", TEST_KERNEL, "--memory",
+				  "64M",  "--serial", "none",	  "--initrd",  NULL };
 
 	need_kvm_and_kernel();
 	/*
@@ -328,8 +328,8 @@ Test(kite_main, initrd_does_not_fit)
 
 Test(kite_main, kernel_does_not_fit_in_16M)
 {
-	char *initrd, *argv[] = { "kite", "run", "--kernel", TEST_KERNEL, "--memory", "16M",
-				  "--serial", "none", "--initrd", NULL };
+	char *initrd, *argv[] = { "kite", "run",      "--kernel", TEST_KERNEL, "--memory",
+				  "16M",  "--serial", "none",	  "--initrd",  NULL };
 
 	need_kvm_and_kernel();
 	initrd = sparse_file(64ull << 20);
@@ -508,8 +508,8 @@ Test(kite_main, kernel_that_fits_only_below_its_preferred_address)
 	 * not from its preferred 16 MiB, where its decompressor moves itself
 	 * anyway: this must be a load error, not a guest triple fault.
 	 */
-	char *argv[] = { "kite", "run", "--kernel", TEST_KERNEL, "--memory", "48M",
-			 "--serial", "none", "--timeout", "20" };
+	char *argv[] = { "kite", "run",	     "--kernel", TEST_KERNEL, "--memory",
+			 "48M",	 "--serial", "none",	 "--timeout", "20" };
 
 	need_kvm_and_kernel();
 	expect(ARGC(argv), argv, KITE_EXIT_LOAD, "load", "--memory");
@@ -541,8 +541,8 @@ Test(binary, triple_fault_names_the_vcpu_state)
 	static const uint8_t ud2[] = { 0x0f, 0x0b };
 	const char *kite = kite_binary();
 	char *kernel = insn_kernel(ud2), *all = NULL;
-	char *argv[] = { (char *)kite, "run", "--kernel", kernel, "--serial", "none", "--memory",
-			 "64M", "--timeout", "60", NULL };
+	char *argv[] = { (char *)kite, "run", "--kernel",  kernel, "--serial", "none",
+			 "--memory",   "64M", "--timeout", "60",   NULL };
 	char last[512];
 
 	cr_assert_eq(exec_kite_all(argv, last, sizeof(last), &all), KITE_EXIT_SHUTDOWN, "%s", all);
@@ -559,8 +559,9 @@ Test(binary, timeout_names_where_each_vcpu_was)
 	static const uint8_t spin[] = { 0xeb, 0xfe };
 	const char *kite = kite_binary();
 	char *kernel = insn_kernel(spin), *all = NULL;
-	char *argv[] = { (char *)kite, "run", "--kernel", kernel, "--serial", "none", "--memory",
-			 "64M", "--cpus", "2", "--timeout", "1", NULL };
+	char *argv[] = { (char *)kite, "run",	   "--kernel", kernel,	 "--serial",
+			 "none",       "--memory", "64M",      "--cpus", "2",
+			 "--timeout",  "1",	   NULL };
 	char last[512];
 
 	cr_assert_eq(exec_kite_all(argv, last, sizeof(last), &all), KITE_EXIT_TIMEOUT, "%s", all);

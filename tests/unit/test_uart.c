@@ -15,8 +15,20 @@
 #include "vmm/util.h"
 #include "vmm/vm.h"
 
-enum { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4,
-       LSR = 5, MSR = 6, SCR = 7 };
+enum {
+	RBR = 0,
+	THR = 0,
+	DLL = 0,
+	IER = 1,
+	DLM = 1,
+	IIR = 2,
+	FCR = 2,
+	LCR = 3,
+	MCR = 4,
+	LSR = 5,
+	MSR = 6,
+	SCR = 7
+};
 
 static struct uart8250 *u;
 static int out[2]; /* pipe: the UART writes to out[1], tests read out[0] */
@@ -543,7 +555,8 @@ Test(uart_tx, a_stalled_reader_does_not_block_thr_writes, .timeout = 10)
 	cr_assert(uart8250_tx_pending(v));
 	/* The reader wakes up: first the old contents, then the guest's bytes, in order. */
 	for (size_t got = 0; got < filled;) {
-		ssize_t n = read(p[0], junk, sizeof(junk) < filled - got ? sizeof(junk) : filled - got);
+		ssize_t n = read(p[0], junk,
+				 sizeof(junk) < filled - got ? sizeof(junk) : filled - got);
 
 		cr_assert_gt(n, 0);
 		got += (size_t)n;

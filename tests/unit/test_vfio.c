@@ -300,7 +300,8 @@ static void fake_device(void)
 	put_le32(c + PCI_BASE_ADDRESS_1, 0xfebf1000);
 	put_le32(c + PCI_BASE_ADDRESS_2, 0xc001);
 	put_le32(c + PCI_BASE_ADDRESS_3, 0xfebf0000);
-	put_le32(c + PCI_BASE_ADDRESS_4, PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+	put_le32(c + PCI_BASE_ADDRESS_4,
+		 PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
 	put_le32(c + PCI_ROM_ADDRESS, 0xfeb40000);
 	c[PCI_CAPABILITY_LIST] = 0xc8;
 	put_cap(0xc8, PCI_CAP_ID_PM, 0xd0);
@@ -478,7 +479,8 @@ Test(vfio, decode_toggles_memory_slots)
 	cr_assert_eq(fk.nmaps, 4);
 	cr_assert_not(vm_memslot_find(&vm, b0, &s), "nothing mapped before Memory Space Enable");
 	test_cfg_write(&vm, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	cr_assert_eq(fk.last_cmd, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+	cr_assert_eq(fk.last_cmd,
+		     PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
 	cr_assert(vm_memslot_find(&vm, b0 + 0x1fff0, &s));
 	cr_assert_eq(s.gpa, b0);
 	cr_assert_eq(s.size, 0x20000);
@@ -520,7 +522,8 @@ Test(vfio, trapped_accesses)
 		cr_assert_eq(bus_read(&vm.pio, d->bars[2].addr + 4, v, 4), 0);
 		cr_assert_eq(get_le32(v), 0xffffffff, "I/O decode off");
 		test_cfg_write(&vm, 1, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
-		cr_assert_eq(fk.last_cmd, PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_INTX_DISABLE);
+		cr_assert_eq(fk.last_cmd,
+			     PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_INTX_DISABLE);
 		cr_assert_eq(bus_read(&vm.pio, d->bars[2].addr + 4, v, 4), 0);
 		cr_assert_eq(get_le32(v), 0x27262524);
 		cr_assert_eq(fk.last_bar_off, REG_OFF(2) + 4);
@@ -833,8 +836,7 @@ static struct {
 	unsigned int maps_at_attach, destroys_at_detach;
 } prov;
 
-static int prov_attach(struct dma_provider *p, uint16_t sid, struct host_iommu *h,
-		       uint32_t ioas_id)
+static int prov_attach(struct dma_provider *p, uint16_t sid, struct host_iommu *h, uint32_t ioas_id)
 {
 	(void)p;
 	cr_assert_not_null(h);

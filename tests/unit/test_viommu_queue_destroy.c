@@ -21,10 +21,13 @@ static int encode_one(void *opaque, const struct viommu_inval *inv, void *entry)
 Test(viommu_queue, destroy_twice_after_gather)
 {
 	static const struct viommu_queue_ops ops;
-	struct guest_mem mem = {0};
+	struct guest_mem mem = { 0 };
 	struct viommu_queue q;
 	struct viommu_host_dev hd = {
-		.sid = 8, .host = (struct host_iommu *)&mem, .dev_id = 1, .all_domains = true,
+		.sid = 8,
+		.host = (struct host_iommu *)&mem,
+		.dev_id = 1,
+		.all_domains = true,
 		.target = { .id = 6, .data_type = 1, .entry_len = 8, .encode = encode_one },
 	};
 	struct viommu_inval inv = { .scope = VIOMMU_INVAL_GLOBAL };

@@ -501,7 +501,7 @@ Test(virtio_blk, worker_threads_backend)
 Test(virtio_blk, cache_none_aligned_and_bounced)
 {
 	reopen(true, BLK_AIO_AUTO);
-	write_flush_read(DATA);		/* page-aligned guest buffers: straight O_DIRECT */
+	write_flush_read(DATA);		 /* page-aligned guest buffers: straight O_DIRECT */
 	write_flush_read(DATA + 0x2001); /* odd addresses: through the bounce buffer */
 	reopen(true, BLK_AIO_THREADS);
 	write_flush_read(DATA + 0x4003);
@@ -519,7 +519,7 @@ Test(virtio_blk, reset_waits_for_requests_in_flight)
 	tr_desc(&tr, 2, STATUS, 1, VRING_DESC_F_WRITE, 0);
 	tr_post(&tr, 0);
 	memset(t_ptr(&mem, 0, 64), 0xaa, 64); /* where a reset ring's used ring points */
-	virtio_dev_kick(vdev, 0); /* submitted; not waited for */
+	virtio_dev_kick(vdev, 0);	      /* submitted; not waited for */
 	t_cw(vdev, VIRTIO_COMMON_STATUS, 1, 0);
 	/* The disk finished before the reset returned; nothing went to the old ring. */
 	cr_assert_arr_eq(t_ptr(&mem, DATA, 512), pattern, 512);
@@ -527,7 +527,8 @@ Test(virtio_blk, reset_waits_for_requests_in_flight)
 	virtio_blk_io_wait(vdev);
 	cr_assert_eq(tr_used_idx(&tr), 0, "no late completion after the reset");
 	for (int i = 0; i < 64; i++)
-		cr_assert_eq(*t_ptr(&mem, (uint64_t)i, 1), 0xaa, "gpa %d written after the reset", i);
+		cr_assert_eq(*t_ptr(&mem, (uint64_t)i, 1), 0xaa, "gpa %d written after the reset",
+			     i);
 	start(F_FLUSH);
 	write_flush_read(DATA);
 }
@@ -538,8 +539,7 @@ TestSuite(virtio_core, .init = setup, .fini = teardown);
 Test(virtio_core, features_need_version_1)
 {
 	cr_assert_not(t_negotiate(vdev, 1ull << VIRTIO_F_EVENT_IDX) & VIRTIO_STATUS_FEATURES_OK);
-	cr_assert_not(t_negotiate(vdev, T_FEATURES_BASE | (1ull << 40)) &
-			      VIRTIO_STATUS_FEATURES_OK,
+	cr_assert_not(t_negotiate(vdev, T_FEATURES_BASE | (1ull << 40)) & VIRTIO_STATUS_FEATURES_OK,
 		      "a feature that was not offered");
 	cr_assert(t_negotiate(vdev, 1ull << VIRTIO_F_VERSION_1) & VIRTIO_STATUS_FEATURES_OK);
 }

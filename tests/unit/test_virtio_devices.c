@@ -132,7 +132,8 @@ static void assert_payload(const uint64_t *gpas, unsigned int n, uint32_t each, 
 
 		for (uint32_t i = 0; i < each && off < NET_HDR + len; i++, off++)
 			if (off >= NET_HDR)
-				cr_assert_eq(p[i], (uint8_t)(seed + off - NET_HDR), "byte %zu", off);
+				cr_assert_eq(p[i], (uint8_t)(seed + off - NET_HDR), "byte %zu",
+					     off);
 	}
 }
 
@@ -386,8 +387,7 @@ Test(virtio_net_offload, feature_mapping)
 	cr_assert_eq(virtio_net_tun_offloads(NET_F_GUEST_CSUM | NET_F_GUEST_TSO4),
 		     TUN_F_CSUM | TUN_F_TSO4);
 	cr_assert_eq(virtio_net_tun_offloads(NET_F_GUEST_CSUM | NET_F_GUEST_TSO4 |
-					     NET_F_GUEST_TSO6 | NET_F_GUEST_ECN |
-					     NET_F_GUEST_UFO),
+					     NET_F_GUEST_TSO6 | NET_F_GUEST_ECN | NET_F_GUEST_UFO),
 		     T_TUN_ALL);
 	/* Offered only what the tap takes. */
 	cr_assert_eq(virtio_net_offload_features(0), 0);
@@ -422,9 +422,9 @@ Test(virtio_net_offload, negotiation_sets_exactly_the_guest_offloads)
 	f = t_device_features(vdev);
 	cr_assert_eq(f & 0x1ffff,
 		     NET_F_CSUM | NET_F_GUEST_CSUM | NET_F_MAC | NET_F_GUEST_TSO4 |
-			     NET_F_GUEST_TSO6 | NET_F_GUEST_ECN | NET_F_GUEST_UFO | NET_F_HOST_TSO4 |
-			     NET_F_HOST_TSO6 | NET_F_HOST_ECN | NET_F_HOST_UFO | NET_F_MRG_RXBUF |
-			     NET_F_STATUS,
+			     NET_F_GUEST_TSO6 | NET_F_GUEST_ECN | NET_F_GUEST_UFO |
+			     NET_F_HOST_TSO4 | NET_F_HOST_TSO6 | NET_F_HOST_ECN | NET_F_HOST_UFO |
+			     NET_F_MRG_RXBUF | NET_F_STATUS,
 		     "offered 0x%llx", (unsigned long long)f);
 	cr_assert(vdev->status & VIRTIO_STATUS_DRIVER_OK);
 	cr_assert_eq(offload_calls, 1);
@@ -497,15 +497,15 @@ Test(virtio_net_offload, tx_bad_headers_dropped)
 		uint8_t flags, gso;
 		uint16_t hdr_len, gso_size, cstart, coff;
 	} bad[] = {
-		{ 1, 4, 54, 1448, 34, 16 },	 /* TSOv6 not negotiated */
-		{ 1, 3, 42, 1400, 34, 6 },	 /* UFO not negotiated */
-		{ 1, 1, 54, 0, 34, 16 },	 /* GSO without an MSS */
-		{ 0, 1, 54, 1448, 34, 16 },	 /* GSO without NEEDS_CSUM */
-		{ 1, 1, 0xffff, 1448, 34, 16 },	 /* header longer than the frame */
-		{ 1, 0, 0, 0, 0xfff0, 16 },	 /* csum_start past the end */
-		{ 1, 0, 0, 0, 90, 0xffff },	 /* csum_offset past the end */
-		{ 1, 7, 54, 1448, 34, 16 },	 /* unknown gso_type */
-		{ 1, 0x80, 54, 1448, 34, 16 },	 /* ECN without GSO */
+		{ 1, 4, 54, 1448, 34, 16 },	/* TSOv6 not negotiated */
+		{ 1, 3, 42, 1400, 34, 6 },	/* UFO not negotiated */
+		{ 1, 1, 54, 0, 34, 16 },	/* GSO without an MSS */
+		{ 0, 1, 54, 1448, 34, 16 },	/* GSO without NEEDS_CSUM */
+		{ 1, 1, 0xffff, 1448, 34, 16 }, /* header longer than the frame */
+		{ 1, 0, 0, 0, 0xfff0, 16 },	/* csum_start past the end */
+		{ 1, 0, 0, 0, 90, 0xffff },	/* csum_offset past the end */
+		{ 1, 7, 54, 1448, 34, 16 },	/* unknown gso_type */
+		{ 1, 0x80, 54, 1448, 34, 16 },	/* ECN without GSO */
 	};
 	uint8_t h[NET_HDR], f[4096];
 	uint16_t i;

@@ -250,9 +250,11 @@ Test(virtio_pci, setup_errors_are_one_line)
 
 	test_stderr_begin(&cap);
 	cr_assert_eq(virtio_blk_create(&vm, bus, "/nonexistent/disk.img",
-				       &(struct virtio_blk_opts){ .readonly = true }), -ENOENT);
+				       &(struct virtio_blk_opts){ .readonly = true }),
+		     -ENOENT);
 	err = test_stderr_end(&cap);
-	cr_assert_str_eq(err, "kite: error: disk /nonexistent/disk.img: No such file or directory\n");
+	cr_assert_str_eq(err,
+			 "kite: error: disk /nonexistent/disk.img: No such file or directory\n");
 	free(err);
 }
 
@@ -294,7 +296,8 @@ static void sweep_init(uint64_t base, unsigned int *seed)
 		/* Sane indices (mostly), so the walker gets to the descriptors. */
 		put_le16(t_ptr(&vm.mem, avail + 2, 2), (uint16_t)(rand_r(seed) % (size + 2)));
 		for (uint16_t j = 0; j < size; j++)
-			put_le16(t_ptr(&vm.mem, avail + 4 + 2 * j, 2), (uint16_t)(rand_r(seed) % size));
+			put_le16(t_ptr(&vm.mem, avail + 4 + 2 * j, 2),
+				 (uint16_t)(rand_r(seed) % size));
 		test_mmio_write(&vm, base + VIRTIO_COMMON_Q_SELECT, 2, q);
 		test_mmio_write(&vm, base + VIRTIO_COMMON_Q_SIZE, 2, size);
 		test_mmio_write(&vm, base + VIRTIO_COMMON_Q_DESC, 8, rand_r(seed) & 0xffff0);

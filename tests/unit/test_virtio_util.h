@@ -50,8 +50,9 @@ static inline void t_write_desc(struct guest_mem *mem, uint64_t gpa, uint64_t ad
 static inline void tr_init(struct tring *tr, struct guest_mem *mem, uint16_t size, uint64_t desc,
 			   uint64_t avail, uint64_t used)
 {
-	*tr = (struct tring){ .mem = mem, .size = size, .desc = desc, .avail = avail,
-			      .used = used };
+	*tr = (struct tring){
+		.mem = mem, .size = size, .desc = desc, .avail = avail, .used = used
+	};
 	memset(t_ptr(mem, desc, 16ull * size), 0, 16ull * size);
 	memset(t_ptr(mem, avail, 6 + 2ull * size), 0, 6 + 2ull * size);
 	memset(t_ptr(mem, used, 6 + 8ull * size), 0, 6 + 8ull * size);
@@ -183,8 +184,7 @@ static inline uint8_t t_negotiate(struct virtio_dev *vdev, uint64_t features)
 }
 
 /* Programs and enables queue @q on ring @tr, interrupts on @vector. */
-static inline void t_queue(struct virtio_dev *vdev, uint16_t q, struct tring *tr,
-			   uint16_t vector)
+static inline void t_queue(struct virtio_dev *vdev, uint16_t q, struct tring *tr, uint16_t vector)
 {
 	t_cw(vdev, VIRTIO_COMMON_Q_SELECT, 2, q);
 	t_cw(vdev, VIRTIO_COMMON_Q_SIZE, 2, tr->size);
@@ -232,8 +232,8 @@ static inline void t_attach(struct virtio_dev *vdev, struct t_transport *t)
 	vdev->nvec = (uint16_t)(vdev->nqueues + 1);
 }
 
-#define T_FEATURES_BASE                                                                     \
-	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_EVENT_IDX) |                      \
+#define T_FEATURES_BASE                                                                            \
+	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_EVENT_IDX) |                             \
 	 (1ull << VIRTIO_F_INDIRECT_DESC))
 
 #endif

@@ -81,7 +81,10 @@ static int msi(void *ctx, uint64_t addr, uint32_t data)
 static void setup_unit(bool scalable, enum vtd_mode mode)
 {
 	struct viommu_host_dev hd = {
-		.sid = 0x10, .host = &host, .dev_id = 1, .all_domains = true,
+		.sid = 0x10,
+		.host = &host,
+		.dev_id = 1,
+		.all_domains = true,
 		.target = { .id = 42, .data_type = 7, .entry_len = 8, .encode = encode_addr },
 	};
 
@@ -174,10 +177,22 @@ static void batch(unsigned int n)
 	cr_assert_eq(v->q.ctr.descriptors, n + 1);
 }
 
-Test(vtd_qi, batch_1) { batch(1); }
-Test(vtd_qi, batch_2) { batch(2); }
-Test(vtd_qi, batch_64) { batch(64); }
-Test(vtd_qi, batch_512) { batch(512); }
+Test(vtd_qi, batch_1)
+{
+	batch(1);
+}
+Test(vtd_qi, batch_2)
+{
+	batch(2);
+}
+Test(vtd_qi, batch_64)
+{
+	batch(64);
+}
+Test(vtd_qi, batch_512)
+{
+	batch(512);
+}
 
 /* Groups of 8 invalidations each followed by a wait: descriptor of entry j = j/8*9 + j%8. */
 static void fail_at(unsigned int j)
@@ -220,11 +235,26 @@ static void fail_at(unsigned int j)
 		cr_assert_eq(status(g), 2u);
 }
 
-Test(vtd_qi, host_fails_at_0) { fail_at(0); }
-Test(vtd_qi, host_fails_at_7) { fail_at(7); }
-Test(vtd_qi, host_fails_at_8) { fail_at(8); }
-Test(vtd_qi, host_fails_at_20) { fail_at(20); }
-Test(vtd_qi, host_fails_at_63) { fail_at(63); }
+Test(vtd_qi, host_fails_at_0)
+{
+	fail_at(0);
+}
+Test(vtd_qi, host_fails_at_7)
+{
+	fail_at(7);
+}
+Test(vtd_qi, host_fails_at_8)
+{
+	fail_at(8);
+}
+Test(vtd_qi, host_fails_at_20)
+{
+	fail_at(20);
+}
+Test(vtd_qi, host_fails_at_63)
+{
+	fail_at(63);
+}
 
 Test(vtd_qi, bad_descriptor_stops_before_it)
 {
@@ -272,16 +302,16 @@ static void expect_rejected(uint64_t qw0, uint64_t qw1, unsigned int iqei)
 
 Test(vtd_qi, reserved_fields_and_granularities)
 {
-	expect_rejected(VTD_DESC_CC, 0, VTD_IQEI_RSVD);			/* G = 0 */
+	expect_rejected(VTD_DESC_CC, 0, VTD_IQEI_RSVD); /* G = 0 */
 	expect_rejected(VTD_DESC_CC | (1u << 4) | (1u << 6), 0, VTD_IQEI_RSVD);
-	expect_rejected(VTD_DESC_CC | (1u << 4), 1, VTD_IQEI_RSVD);	/* qw1 */
-	expect_rejected(VTD_DESC_IOTLB, 0, VTD_IQEI_RSVD);		/* G = 0 */
+	expect_rejected(VTD_DESC_CC | (1u << 4), 1, VTD_IQEI_RSVD); /* qw1 */
+	expect_rejected(VTD_DESC_IOTLB, 0, VTD_IQEI_RSVD);	    /* G = 0 */
 	expect_rejected(VTD_DESC_IOTLB | (1u << 4) | (1ULL << 40), 0, VTD_IQEI_RSVD);
-	expect_rejected(VTD_DESC_IOTLB | (3u << 4), 19, VTD_IQEI_RSVD);	/* AM > MAMV */
+	expect_rejected(VTD_DESC_IOTLB | (3u << 4), 19, VTD_IQEI_RSVD); /* AM > MAMV */
 	expect_rejected(VTD_DESC_IOTLB | (3u << 4), 1u << 8, VTD_IQEI_RSVD);
-	expect_rejected(VTD_DESC_PIOTLB | (1u << 4), 0, VTD_IQEI_RSVD);	/* G = 01 */
+	expect_rejected(VTD_DESC_PIOTLB | (1u << 4), 0, VTD_IQEI_RSVD); /* G = 01 */
 	expect_rejected(VTD_DESC_PIOTLB | (3u << 4) | (1ULL << 60), 0, VTD_IQEI_RSVD);
-	expect_rejected(VTD_DESC_PC | (2u << 4), 0, VTD_IQEI_RSVD);	/* G = 10 */
+	expect_rejected(VTD_DESC_PC | (2u << 4), 0, VTD_IQEI_RSVD); /* G = 10 */
 	expect_rejected(VTD_DESC_PC | (3u << 4), 5, VTD_IQEI_RSVD);
 	expect_rejected(VTD_DESC_WAIT | (1u << 5) | (1u << 8), STATUS, VTD_IQEI_RSVD);
 	expect_rejected(VTD_DESC_WAIT | (1u << 5), STATUS | 1, VTD_IQEI_RSVD);
@@ -290,16 +320,16 @@ Test(vtd_qi, reserved_fields_and_granularities)
 	expect_rejected(VTD_DESC_PDEVTLB, 2, VTD_IQEI_RSVD);
 	expect_rejected(0, 0, VTD_IQEI_TYPE);
 	expect_rejected(9, 0, VTD_IQEI_TYPE);
-	expect_rejected(VTD_DESC_WAIT | (1u << 9), 0, VTD_IQEI_TYPE);	/* type 0x25 */
+	expect_rejected(VTD_DESC_WAIT | (1u << 9), 0, VTD_IQEI_TYPE); /* type 0x25 */
 }
 
 Test(vtd_qi, every_linux_descriptor_accepted)
 {
 	enable_queue(0);
-	put_desc(0, VTD_DESC_CC | (1u << 4), 0);				/* cc global */
+	put_desc(0, VTD_DESC_CC | (1u << 4), 0);				  /* cc global */
 	put_desc(1, VTD_DESC_CC | (3u << 4) | (7ULL << 16) | (0x08ULL << 32), 0); /* device */
-	put_desc(2, VTD_DESC_IOTLB | (1u << 4), 0);				/* global */
-	put_desc(3, VTD_DESC_IOTLB | (2u << 4) | (7ULL << 16) | (3u << 6), 0); /* DSI, DR|DW */
+	put_desc(2, VTD_DESC_IOTLB | (1u << 4), 0);				  /* global */
+	put_desc(3, VTD_DESC_IOTLB | (2u << 4) | (7ULL << 16) | (3u << 6), 0);	  /* DSI, DR|DW */
 	put_desc(4, VTD_DESC_IOTLB | (3u << 4) | (7ULL << 16), 0x40000 | (1u << 6) | 2);
 	put_desc(5, VTD_DESC_PIOTLB | (2u << 4) | (7ULL << 16), 0);
 	put_desc(6, VTD_DESC_PIOTLB | (3u << 4) | (7ULL << 16), 0x80000000ULL | 31);
@@ -433,7 +463,9 @@ Test(vtd_qi, thread_drains_on_doorbell)
 	put_psi(0, 5, 0x1000);
 	put_wait(1, 0);
 	vtd_test_wr(v, VTD_IQT, 2 << 4, 4);
-	for (int i = 0; i < 2000 && __atomic_load_n((volatile uint32_t *)&fk.calls, __ATOMIC_ACQUIRE) == 0; i++)
+	for (int i = 0;
+	     i < 2000 && __atomic_load_n((volatile uint32_t *)&fk.calls, __ATOMIC_ACQUIRE) == 0;
+	     i++)
 		usleep(1000);
 	for (int i = 0; i < 2000 && status(0) != 2; i++)
 		usleep(1000);
@@ -445,7 +477,10 @@ Test(vtd_qi, thread_drains_on_doorbell)
 Test(vtd_qi, shared_target_one_entry_per_descriptor)
 {
 	struct viommu_host_dev hd = {
-		.sid = 0x18, .host = &host, .dev_id = 2, .all_domains = true,
+		.sid = 0x18,
+		.host = &host,
+		.dev_id = 2,
+		.all_domains = true,
 		.target = { .id = 42, .data_type = 7, .entry_len = 8, .encode = encode_addr },
 	};
 

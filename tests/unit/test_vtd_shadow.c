@@ -398,7 +398,7 @@ Test(vtd_shadow, outside_ram_maps_nothing)
 	map4k(0x51000, 0x100000000000ull, 3);
 	map2m(0x60000000, RAM, 3); /* a 2 MiB leaf just past the end of RAM */
 	w64(pte_addr(0x7000000000ull, 3), 0x200000000000ull | 3);
-	psi(0, 18); /* AM 18: [0, 1 GiB) */
+	psi(0, 18);		  /* AM 18: [0, 1 GiB) */
 	submit(2 | (1u << 4), 0); /* and a global one */
 	drain();
 	cr_assert_eq(nops, 0);

@@ -201,7 +201,8 @@ Test(vtd_walk, tables_outside_ram_or_looping)
 
 	/* Root table outside RAM. */
 	cr_assert_eq(vtd_resolve_ctx(&mem, &v->caps, 0x7ffff000ULL, SID, &(struct vtd_ctx){ 0 },
-				     &f), -EFAULT);
+				     &f),
+		     -EFAULT);
 	cr_assert_eq(f.reason, VTD_FR_ROOT_ADDR);
 	/* Context table outside RAM. */
 	w64(ROOT, 0x7fff0000ULL | 1);
@@ -332,7 +333,8 @@ static void submit(uint64_t qw0, uint64_t qw1)
 
 	if (!(vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_QIE)) {
 		vtd_test_wr(v, VTD_IQA, QBASE, 8);
-		vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE | (vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_TE), 4);
+		vtd_test_wr(v, VTD_GCMD, VTD_GCMD_QIE | (vtd_test_rd(v, VTD_GSTS, 4) & VTD_GCMD_TE),
+			    4);
 		tail = 0;
 	}
 	put_le64(d, qw0);
@@ -455,7 +457,8 @@ Test(vtd_dma, root_fault_after_fpd_context_is_recorded)
 	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
 	cr_assert_eq(vtd_test_rd(v, VTD_FSTS, 4), 0, "qualified fault suppressed by FPD");
 	w64(ROOT, 0);
-	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_SRTP | VTD_GCMD_TE, 4); /* re-latch: context cache dropped */
+	vtd_test_wr(v, VTD_GCMD, VTD_GCMD_SRTP | VTD_GCMD_TE,
+		    4); /* re-latch: context cache dropped */
 	cr_assert_eq(dma_read(&dma, 0x20000, &val, 4), -EFAULT);
 	cr_assert(vtd_test_rd(v, VTD_FSTS, 4) & VTD_FSTS_PPF);
 	cr_assert_eq((vtd_test_rd(v, VTD_FRCD + 8, 8) >> 32) & 0xff, VTD_FR_ROOT_NP);

@@ -17,10 +17,10 @@
 #include "vmm/vm.h"
 
 #define API_VERSION 1
-#define API_MAX_CLIENTS 32	   /* connections served at once; more are refused */
-#define API_LINE_MAX (1u << 20)	   /* a longer request line closes its connection */
-#define API_OUT_MAX (256u << 10)   /* unread replies/events a client may have queued */
-#define API_MAX_QUEUED_FDS 8	   /* SCM_RIGHTS fds received but not yet claimed by add-fd */
+#define API_MAX_CLIENTS 32	 /* connections served at once; more are refused */
+#define API_LINE_MAX (1u << 20)	 /* a longer request line closes its connection */
+#define API_OUT_MAX (256u << 10) /* unread replies/events a client may have queued */
+#define API_MAX_QUEUED_FDS 8	 /* SCM_RIGHTS fds received but not yet claimed by add-fd */
 
 struct api;
 

@@ -96,8 +96,7 @@ json_t *api_viommu_error_json(const struct viommu_error *e)
 		return json_pack("{s:s, s:I, s:i, s:I}", "kind", "iqe", "index",
 				 (json_int_t)e->index, "iqei", e->code, "suppressed",
 				 (json_int_t)e->suppressed);
-	snprintf(sid, sizeof(sid), "%02x:%02x.%u", e->sid >> 8, (e->sid >> 3) & 0x1f,
-		 e->sid & 7u);
+	snprintf(sid, sizeof(sid), "%02x:%02x.%u", e->sid >> 8, (e->sid >> 3) & 0x1f, e->sid & 7u);
 	return json_pack("{s:s, s:I, s:s, s:b, s:i, s:I}", "kind", "dma-fault", "address",
 			 (json_int_t)e->addr, "source_id", sid, "write", e->write, "reason",
 			 e->code, "suppressed", (json_int_t)e->suppressed);
@@ -128,9 +127,9 @@ static int be_info(void *opaque, json_t *out)
 							 (json_int_t)vm->mem.regions[i].gpa, "size",
 							 (json_int_t)vm->mem.regions[i].size));
 	json_object_set_new(out, "vcpus", json_integer(vm->ncpus));
-	json_object_set_new(out, "memory", json_pack("{s:I, s:o}", "bytes",
-						     (json_int_t)vm->cfg->memory, "regions",
-						     regions));
+	json_object_set_new(out, "memory",
+			    json_pack("{s:I, s:o}", "bytes", (json_int_t)vm->cfg->memory, "regions",
+				      regions));
 	json_object_set_new(out, "devices", devs);
 	add_viommu(vm, out);
 	return 0;
@@ -154,7 +153,8 @@ static int be_metrics(void *opaque, json_t *out)
 
 		if (o && d->metrics) {
 			json_object_set_new(o, "requests",
-					    json_integer((json_int_t)metric_read(&d->metrics->requests)));
+					    json_integer((json_int_t)metric_read(
+						    &d->metrics->requests)));
 			json_object_set_new(o, "bytes_to_guest",
 					    json_integer((json_int_t)metric_read(
 						    &d->metrics->bytes_to_guest)));

@@ -41,8 +41,10 @@ static int64_t now_ms(void)
 
 static int ctl_usage(const char *why)
 {
-	fprintf(stderr, "kite ctl: %s\nusage: kite ctl SOCKET METHOD [JSON] [--fd N] [--wait EVENT] "
-		"[--repeat N] [--timeout SECONDS]\n", why);
+	fprintf(stderr,
+		"kite ctl: %s\nusage: kite ctl SOCKET METHOD [JSON] [--fd N] [--wait EVENT] "
+		"[--repeat N] [--timeout SECONDS]\n",
+		why);
 	return KITE_EXIT_USAGE;
 }
 

@@ -24,17 +24,22 @@
 const char *api_state_name(enum api_state s)
 {
 	switch (s) {
-	case API_PREBOOT: return "pre-boot";
-	case API_BOOTING: return "booting";
-	case API_RUNNING: return "running";
-	case API_PAUSED: return "paused";
-	case API_STOPPING: return "stopping";
+	case API_PREBOOT:
+		return "pre-boot";
+	case API_BOOTING:
+		return "booting";
+	case API_RUNNING:
+		return "running";
+	case API_PAUSED:
+		return "paused";
+	case API_STOPPING:
+		return "stopping";
 	}
 	return "unknown";
 }
 
-int api_core_init(struct api_core *c, const struct vm_config *base,
-		  const struct api_backend *be, void *opaque)
+int api_core_init(struct api_core *c, const struct vm_config *base, const struct api_backend *be,
+		  void *opaque)
 {
 	memset(c, 0, sizeof(*c));
 	c->be = be;
@@ -132,8 +137,14 @@ char *api_line(json_t *obj, size_t *len)
 }
 
 /* Methods and the states they are valid in. */
-enum { S_PRE = 1 << API_PREBOOT, S_BOOTING = 1 << API_BOOTING, S_RUN = 1 << API_RUNNING,
-       S_PAUSED = 1 << API_PAUSED, S_STOP = 1 << API_STOPPING, S_ANY = 0x1f };
+enum {
+	S_PRE = 1 << API_PREBOOT,
+	S_BOOTING = 1 << API_BOOTING,
+	S_RUN = 1 << API_RUNNING,
+	S_PAUSED = 1 << API_PAUSED,
+	S_STOP = 1 << API_STOPPING,
+	S_ANY = 0x1f
+};
 
 struct method {
 	const char *name;
@@ -234,11 +245,13 @@ static json_t *m_add_fd(struct api_core *c, json_t *id, json_t *params, struct a
 	if (!name)
 		return api_error(id, API_E_PARAMS, "add-fd needs a string 'name'");
 	if (!fdq || fdq->n == 0)
-		return api_error(id, API_E_NOFD, "no file descriptor came with this request "
+		return api_error(id, API_E_NOFD,
+				 "no file descriptor came with this request "
 				 "(send one with SCM_RIGHTS)");
 	ret = fd_registry_add(c->fds, name, fdq->fd[0]);
 	if (ret == -EINVAL)
-		return api_error(id, API_E_PARAMS, "invalid fd name (a letter, then up to 30 of "
+		return api_error(id, API_E_PARAMS,
+				 "invalid fd name (a letter, then up to 30 of "
 				 "A-Z a-z 0-9 _ . -)");
 	if (ret == -EEXIST)
 		return api_error(id, API_E_PARAMS, "fd name '%s' is already in use", name);
@@ -298,8 +311,8 @@ static json_t *m_shutdown(struct api_core *c, json_t *id, json_t *params, struct
 	if (ret)
 		return api_error(id, API_E_FAILED, "cannot press the power button: %s",
 				 strerror(-ret));
-	return api_reply(id, json_pack("{s:s, s:s}", "state", api_state_name(c->state),
-				       "requested", "acpi-power-button"));
+	return api_reply(id, json_pack("{s:s, s:s}", "state", api_state_name(c->state), "requested",
+				       "acpi-power-button"));
 }
 
 static json_t *m_kill(struct api_core *c, json_t *id, json_t *params, struct api_fdq *fdq,
@@ -307,8 +320,8 @@ static json_t *m_kill(struct api_core *c, json_t *id, json_t *params, struct api
 {
 	c->be->kill(c->be_opaque);
 	c->state = API_STOPPING;
-	return api_reply(id, json_pack("{s:s, s:i}", "state", api_state_name(c->state),
-				       "exit_code", KITE_EXIT_SIGNAL));
+	return api_reply(id, json_pack("{s:s, s:i}", "state", api_state_name(c->state), "exit_code",
+				       KITE_EXIT_SIGNAL));
 }
 
 static const struct method methods[] = {
@@ -363,7 +376,7 @@ json_t *api_core_handle(struct api_core *c, const char *line, size_t len, struct
 		json_decref(req);
 		return api_error(NULL, API_E_REQUEST, "'id' must be a string, an integer or null");
 	}
-	json_object_foreach(req, key, val) {
+	json_object_foreach (req, key, val) {
 		if (strcmp(key, "id") && strcmp(key, "method") && strcmp(key, "params")) {
 			reply = api_error(id, API_E_REQUEST, "unknown request member '%s'", key);
 			json_decref(req);
@@ -389,7 +402,7 @@ json_t *api_core_handle(struct api_core *c, const char *line, size_t len, struct
 		goto out;
 	}
 	if (m->params && params) {
-		json_object_foreach(params, key, val) {
+		json_object_foreach (params, key, val) {
 			bool known = false;
 
 			for (const char *const *p = m->params; *p; p++)

@@ -52,16 +52,16 @@ struct api_fdq {
 
 struct api_core {
 	enum api_state state;
-	struct vm_config cfg;	   /* pre-boot: being configured; then the booted config */
-	struct fd_registry *fds;   /* cfg.fds points here */
+	struct vm_config cfg;	 /* pre-boot: being configured; then the booted config */
+	struct fd_registry *fds; /* cfg.fds points here */
 	const struct api_backend *be;
 	void *be_opaque;
-	double boot_ms;		   /* kite start to the guest's boot-timer write; <0: not yet */
+	double boot_ms; /* kite start to the guest's boot-timer write; <0: not yet */
 };
 
 /* @base: the config kite was started with (copied). 0 or -ENOMEM. */
-int api_core_init(struct api_core *c, const struct vm_config *base,
-		  const struct api_backend *be, void *opaque);
+int api_core_init(struct api_core *c, const struct vm_config *base, const struct api_backend *be,
+		  void *opaque);
 void api_core_destroy(struct api_core *c);
 const char *api_state_name(enum api_state s);
 

@@ -20,30 +20,30 @@ struct api_msg {
 	uint64_t serial; /* 0: every client */
 	char *line;
 	size_t len;
-	double boot_ms;	 /* a boot event: record it for `info` (< 0: not one) */
+	double boot_ms; /* a boot event: record it for `info` (< 0: not one) */
 };
 
 enum api_boot_req { API_BOOT_NONE, API_BOOT_REQUESTED, API_BOOT_KILLED };
 
 struct api {
-	pthread_mutex_t lock;	  /* core, vm, boot_* */
+	pthread_mutex_t lock; /* core, vm, boot_* */
 	struct api_core core;
-	struct vm *vm;		  /* set while the VM runs (RUNNING, PAUSED) */
+	struct vm *vm; /* set while the VM runs (RUNNING, PAUSED) */
 	enum api_boot_req boot_req;
-	json_t *boot_id;	  /* the deferred `boot` reply's id, and its client */
+	json_t *boot_id; /* the deferred `boot` reply's id, and its client */
 	uint64_t boot_serial;
 	struct timespec boot_req_time;
-	struct vm *event_vm;	  /* the VM whose events we report (api_attach_events) */
+	struct vm *event_vm; /* the VM whose events we report (api_attach_events) */
 
-	pthread_mutex_t qlock;	  /* queue only */
+	pthread_mutex_t qlock; /* queue only */
 	struct api_msg *queue;
 
-	uid_t uid;		  /* the only peer UID served */
-	char *path;		  /* socket we created (unlinked at the end) */
+	uid_t uid;  /* the only peer UID served */
+	char *path; /* socket we created (unlinked at the end) */
 	int listen_fd, epfd, wake_efd, boot_efd;
 	pthread_t thread;
 	bool started;
-	bool stop;		  /* atomic */
+	bool stop; /* atomic */
 	struct api_client *clients[API_MAX_CLIENTS];
 	uint64_t next_serial;
 };

@@ -43,10 +43,9 @@ struct api_client {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	struct api_fdq fdq;
-	bool want_out;	/* EPOLLOUT armed */
-	bool closing;	/* close once the output is flushed (or at once if it cannot be) */
+	bool want_out; /* EPOLLOUT armed */
+	bool closing;  /* close once the output is flushed (or at once if it cannot be) */
 };
-
 
 static char tag_listen, tag_wake;
 
@@ -227,7 +226,8 @@ static void accept_clients(struct api *api)
 		if (!cl) {
 			size_t len;
 			char *line = api_line(api_error(NULL, API_E_CLIENTS, "at most %d clients",
-							API_MAX_CLIENTS), &len);
+							API_MAX_CLIENTS),
+					      &len);
 
 			log_warn("API: refused a client: %d clients already connected",
 				 API_MAX_CLIENTS);
@@ -276,7 +276,9 @@ static void read_client(struct api *api, unsigned int slot)
 	struct api_client *cl = api->clients[slot];
 	char cbuf[CMSG_SPACE(sizeof(int) * API_MAX_QUEUED_FDS)];
 	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	size_t start = 0;
 	ssize_t r;
@@ -332,8 +334,9 @@ static void read_client(struct api *api, unsigned int slot)
 	memmove(cl->in, cl->in + start, cl->in_len - start);
 	cl->in_len -= start;
 	if (cl->in_len > API_LINE_MAX) {
-		send_obj(api, slot, api_error(NULL, API_E_LINE, "request line longer than %u bytes",
-					      API_LINE_MAX));
+		send_obj(api, slot,
+			 api_error(NULL, API_E_LINE, "request line longer than %u bytes",
+				   API_LINE_MAX));
 		if (api->clients[slot])
 			client_drop(api, slot, "request line too long");
 		return;
@@ -455,7 +458,8 @@ static int remove_stale(const char *path)
 		return -errno;
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
-		log_error("API socket %s: cannot remove the stale socket: %s", path, strerror(errno));
+		log_error("API socket %s: cannot remove the stale socket: %s", path,
+			  strerror(errno));
 		return -errno;
 	}
 	log_info("API socket %s: replaced a stale socket", path);
@@ -469,7 +473,8 @@ static int listen_path(struct api *api, const char *path)
 	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_error("API socket %s: path longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
+		log_error("API socket %s: path longer than %zu bytes", path,
+			  sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	ret = remove_stale(path);
@@ -688,8 +693,9 @@ void api_stop(struct api *api, int code, const char *reason)
 	if (!api)
 		return;
 	api_vm_stopping(api);
-	api_queue(api, 0, api_event("shutdown", json_pack("{s:i, s:s}", "exit_code", code,
-							    "reason", reason ? reason : "status")),
+	api_queue(api, 0,
+		  api_event("shutdown", json_pack("{s:i, s:s}", "exit_code", code, "reason",
+						  reason ? reason : "status")),
 		  -1);
 	__atomic_store_n(&api->stop, true, __ATOMIC_RELEASE);
 	if (api->started) {

@@ -47,7 +47,8 @@ static void on_signal(int sig)
 
 static int reply(uint64_t unique, int error, const void *data, size_t len)
 {
-	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + len), .error = error,
+	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + len),
+				     .error = error,
 				     .unique = unique };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, len } };
 

@@ -76,9 +76,9 @@ bool iotlb_is(struct conf *c, uint32_t hwpt, const uint32_t want[NSLOTS], char *
 {
 	for (unsigned int i = 0; i < NSLOTS; i++) {
 		struct iommu_test_cmd cmd = {
-		    .op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		    .id = hwpt,
-		    .check_iotlb = {.id = i, .iotlb = want[i]},
+			.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+			.id = hwpt,
+			.check_iotlb = { .id = i, .iotlb = want[i] },
 		};
 		int ret = test_cmd(c, &cmd);
 
@@ -97,7 +97,7 @@ static int nested_alloc(struct conf *c, uint32_t *id)
 
 int mock_device(struct conf *c, uint32_t *stdev, uint32_t *hwpt, uint32_t *dev_id)
 {
-	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = c->ioas};
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN, .id = c->ioas };
 	int ret = test_cmd(c, &cmd);
 
 	if (ret)
@@ -130,9 +130,9 @@ static int setup_mock(struct conf *c)
 static bool mock_maps(struct conf *c, uint64_t iova, uint64_t len, const void *va)
 {
 	struct iommu_test_cmd cmd = {
-	    .op = IOMMU_TEST_OP_MD_CHECK_MAP,
-	    .id = c->hwpt0,
-	    .check_map = {.iova = iova, .length = len, .uptr = (uintptr_t)va},
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = c->hwpt0,
+		.check_map = { .iova = iova, .length = len, .uptr = (uintptr_t)va },
 	};
 
 	return test_cmd(c, &cmd) == 0;
@@ -141,7 +141,7 @@ static bool mock_maps(struct conf *c, uint64_t iova, uint64_t len, const void *v
 static void check_ioas(struct conf *c)
 {
 	struct iommu_iova_range r[8];
-	struct guest_mem m = {0};
+	struct guest_mem m = { 0 };
 	uint64_t align = 0, iova = 0, gone = 0;
 	uint32_t n = 0;
 	uint8_t *ram;
@@ -162,14 +162,15 @@ static void check_ioas(struct conf *c)
 	}
 	memset(ram, 0x5a, 6u << 20);
 	m.nregions = 2;
-	m.regions[0] = (struct guest_mem_region){.gpa = 16u << 20, .size = 2u << 20, .hva = ram};
-	m.regions[1] =
-	    (struct guest_mem_region){.gpa = 64u << 20, .size = 4u << 20, .hva = ram + (2u << 20)};
+	m.regions[0] = (struct guest_mem_region){ .gpa = 16u << 20, .size = 2u << 20, .hva = ram };
+	m.regions[1] = (struct guest_mem_region){ .gpa = 64u << 20,
+						  .size = 4u << 20,
+						  .hva = ram + (2u << 20) };
 	m.ram_size = 6u << 20;
 	ret = host_iommu_map_guest_mem(&c->h, c->ioas, &m);
 	check(c, "map_guest_mem",
 	      ret == 0 && mock_maps(c, 16u << 20, 2u << 20, ram) &&
-		  mock_maps(c, 64u << 20, 4u << 20, ram + (2u << 20)),
+		      mock_maps(c, 64u << 20, 4u << 20, ram + (2u << 20)),
 	      "%s, or the mock domain does not map IOVA == GPA onto the region", err(ret));
 
 	ret = host_iommu_ioas_unmap(&c->h, c->ioas, 64u << 20, 4u << 20, &gone);
@@ -185,7 +186,8 @@ static void check_ioas(struct conf *c)
 				  IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE);
 	check(c, "ioas_map_kernel_iova",
 	      ret == 0 && iova >= MOCK_APERTURE_START &&
-		  iova + (1u << 20) - 1 <= MOCK_APERTURE_LAST && mock_maps(c, iova, 1u << 20, ram),
+		      iova + (1u << 20) - 1 <= MOCK_APERTURE_LAST &&
+		      mock_maps(c, iova, 1u << 20, ram),
 	      "%s, iova %#llx", err(ret), (unsigned long long)iova);
 	if (!ret)
 		host_iommu_ioas_unmap(&c->h, c->ioas, iova, 1u << 20, NULL);
@@ -206,7 +208,7 @@ static void check_hw_info(struct conf *c)
 
 	check(c, "hw_info_selftest",
 	      ret == 0 && info.type == IOMMU_HW_INFO_TYPE_SELFTEST && info.data_len == 8 &&
-		  info.selftest.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL,
+		      info.selftest.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL,
 	      "%s, type %#x len %u test_reg %#x", err(ret), info.type, info.data_len,
 	      info.selftest.test_reg);
 }
@@ -215,7 +217,7 @@ static void check_hw_info(struct conf *c)
 static void check_batch(struct conf *c, uint32_t n)
 {
 	struct iommu_hwpt_invalidate_selftest *e = calloc(n, sizeof(*e));
-	uint32_t want[NSLOTS] = {DEF, DEF, DEF, DEF};
+	uint32_t want[NSLOTS] = { DEF, DEF, DEF, DEF };
 	uint32_t hwpt = 0, handled = 0;
 	unsigned int calls;
 	char name[64], why[128] = "";
@@ -231,7 +233,7 @@ static void check_batch(struct conf *c, uint32_t n)
 		e[i].iotlb_id = i % NSLOTS;
 		want[i % NSLOTS] = 0;
 	}
-	if (!iotlb_is(c, hwpt, (uint32_t[NSLOTS]){DEF, DEF, DEF, DEF}, why, sizeof(why))) {
+	if (!iotlb_is(c, hwpt, (uint32_t[NSLOTS]){ DEF, DEF, DEF, DEF }, why, sizeof(why))) {
 		check(c, name, false, "before: %s", why);
 		goto out;
 	}
@@ -257,7 +259,7 @@ static void check_bad_entry(struct conf *c, const char *name, uint32_t n, uint32
 			    uint32_t before)
 {
 	struct iommu_hwpt_invalidate_selftest *e = calloc(n, sizeof(*e));
-	uint32_t want[NSLOTS] = {DEF, DEF, DEF, DEF};
+	uint32_t want[NSLOTS] = { DEF, DEF, DEF, DEF };
 	uint32_t hwpt = 0, handled = 0;
 	unsigned int calls;
 	char why[128] = "";
@@ -278,7 +280,7 @@ static void check_bad_entry(struct conf *c, const char *name, uint32_t n, uint32
 	calls = c->inval_calls - calls;
 	check(c, name,
 	      ret == want_err && handled == k && calls == 1 &&
-		  iotlb_is(c, hwpt, want, why, sizeof(why)),
+		      iotlb_is(c, hwpt, want, why, sizeof(why)),
 	      "%s (want %s), handled %u (want %u), %u ioctls%s%s", err(ret), err(want_err), handled,
 	      k, calls, why[0] ? ", " : "", why);
 	host_iommu_destroy(&c->h, hwpt);
@@ -289,8 +291,8 @@ static void check_bad_entry(struct conf *c, const char *name, uint32_t n, uint32
 static void check_refused(struct conf *c, const char *name, uint32_t hwpt, uint32_t type,
 			  uint32_t entry_len, int want_err, int alt_err)
 {
-	static const uint32_t all_def[NSLOTS] = {DEF, DEF, DEF, DEF};
-	uint8_t buf[64] = {0}; /* one zero entry: flags 0, iotlb_id 0 */
+	static const uint32_t all_def[NSLOTS] = { DEF, DEF, DEF, DEF };
+	uint8_t buf[64] = { 0 }; /* one zero entry: flags 0, iotlb_id 0 */
 	uint32_t handled = 99;
 	char why[128] = "";
 	bool slots_ok = true;
@@ -306,7 +308,7 @@ static void check_refused(struct conf *c, const char *name, uint32_t hwpt, uint3
 
 static void check_invalidate(struct conf *c)
 {
-	static const uint32_t sizes[] = {1, 2, 64, 512};
+	static const uint32_t sizes[] = { 1, 2, 64, 512 };
 	const uint32_t cap = IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX;
 	struct iommu_hwpt_invalidate_selftest *big;
 	uint32_t hwpt = 0, handled = 0;
@@ -325,12 +327,12 @@ static void check_invalidate(struct conf *c)
 		check_batch(c, sizes[i]);
 
 	check_bad_entry(c, "invalidate_bad_iotlb_id_at_37", 64, 37,
-			(struct iommu_hwpt_invalidate_selftest){.iotlb_id = 4}, -EINVAL, 0);
+			(struct iommu_hwpt_invalidate_selftest){ .iotlb_id = 4 }, -EINVAL, 0);
 	check_bad_entry(c, "invalidate_bad_flags_at_1", 2, 1,
-			(struct iommu_hwpt_invalidate_selftest){.flags = 0xffffffff}, -EOPNOTSUPP,
+			(struct iommu_hwpt_invalidate_selftest){ .flags = 0xffffffff }, -EOPNOTSUPP,
 			1);
 	check_bad_entry(c, "invalidate_bad_first_entry", 512, 0,
-			(struct iommu_hwpt_invalidate_selftest){.iotlb_id = 9}, -EINVAL, 0);
+			(struct iommu_hwpt_invalidate_selftest){ .iotlb_id = 9 }, -EINVAL, 0);
 
 	check_refused(c, "invalidate_entry_len_too_small", hwpt, SEL_TYPE, 4, -EINVAL, 0);
 	check_refused(c, "invalidate_entry_len_too_large", hwpt, SEL_TYPE, 9, -EINVAL, 0);
@@ -357,12 +359,12 @@ static void check_invalidate(struct conf *c)
 	}
 	{
 		struct iommu_hwpt_invalidate raw = {
-		    .size = sizeof(raw),
-		    .hwpt_id = hwpt,
-		    .data_uptr = (uintptr_t)big,
-		    .data_type = SEL_TYPE,
-		    .entry_len = sizeof(*big),
-		    .entry_num = cap + 1,
+			.size = sizeof(raw),
+			.hwpt_id = hwpt,
+			.data_uptr = (uintptr_t)big,
+			.data_type = SEL_TYPE,
+			.entry_len = sizeof(*big),
+			.entry_num = cap + 1,
 		};
 
 		ret = ioctl(c->h.fd, IOMMU_HWPT_INVALIDATE, &raw) < 0 ? -errno : 0;
@@ -392,7 +394,7 @@ out:
 
 static void check_attach(struct conf *c)
 {
-	struct iommu_test_cmd cmd = {.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = c->stdev};
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = c->stdev };
 	uint32_t hwpt = 0;
 	int ret;
 
@@ -466,10 +468,10 @@ static double median(double *v, unsigned int n)
  */
 static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries, bool viommu)
 {
-	static const uint32_t sizes[] = {1, 16, 64, 512};
+	static const uint32_t sizes[] = { 1, 16, 64, 512 };
 	static struct iommu_hwpt_invalidate_selftest he[512];
 	static struct iommu_viommu_invalidate_selftest ve[512];
-	struct bench_target t = {0};
+	struct bench_target t = { 0 };
 	uint32_t vdev = 0;
 	int ret;
 
@@ -481,7 +483,7 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries, bo
 		t.entry_len = sizeof(he[0]);
 		t.e = (const uint8_t *)he;
 		for (unsigned int i = 0; i < 512; i++)
-			he[i] = (struct iommu_hwpt_invalidate_selftest){.iotlb_id = i % NSLOTS};
+			he[i] = (struct iommu_hwpt_invalidate_selftest){ .iotlb_id = i % NSLOTS };
 	} else if (!ret) {
 		ret = host_iommu_viommu_alloc(&c->h, c->dev, c->parent, IOMMU_VIOMMU_TYPE_SELFTEST,
 					      &t.id);
@@ -492,7 +494,8 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries, bo
 		t.e = (const uint8_t *)ve;
 		for (unsigned int i = 0; i < 512; i++)
 			ve[i] = (struct iommu_viommu_invalidate_selftest){
-			    .vdev_id = 0x100, .cache_id = i % MOCK_DEV_CACHE_NUM};
+				.vdev_id = 0x100, .cache_id = i % MOCK_DEV_CACHE_NUM
+			};
 	}
 	if (ret) {
 		fprintf(stderr, "bench: %s setup failed: %s\n", viommu ? "vIOMMU" : "HWPT",
@@ -533,7 +536,7 @@ static int run_bench(struct conf *c, unsigned int reps, uint32_t min_entries, bo
 
 int main(int argc, char **argv)
 {
-	struct conf c = {0};
+	struct conf c = { 0 };
 	enum expect_viommu expect = EXPECT_VIOMMU_ANY;
 	unsigned int reps = 15;
 	uint32_t min_entries = 65536;

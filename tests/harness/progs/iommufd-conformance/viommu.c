@@ -47,9 +47,9 @@ static bool cache_is(struct conf *c, uint32_t dev_id, const uint32_t want[MOCK_D
 {
 	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
 		struct iommu_test_cmd cmd = {
-		    .op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
-		    .id = dev_id,
-		    .check_dev_cache = {.id = i, .cache = want[i]},
+			.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+			.id = dev_id,
+			.check_dev_cache = { .id = i, .cache = want[i] },
 		};
 		int ret = test_cmd(c, &cmd);
 
@@ -92,9 +92,9 @@ static void check_vbatch(struct vctx *v, uint32_t n, uint32_t untouched_dev)
 {
 	struct conf *c = v->c;
 	struct iommu_viommu_invalidate_selftest *e = calloc(n, sizeof(*e));
-	uint32_t want_x[MOCK_DEV_CACHE_NUM] = {CDEF, CDEF, CDEF, CDEF};
-	uint32_t want_y[MOCK_DEV_CACHE_NUM] = {CDEF, CDEF, CDEF, CDEF};
-	const uint32_t all_def[MOCK_DEV_CACHE_NUM] = {CDEF, CDEF, CDEF, CDEF};
+	uint32_t want_x[MOCK_DEV_CACHE_NUM] = { CDEF, CDEF, CDEF, CDEF };
+	uint32_t want_y[MOCK_DEV_CACHE_NUM] = { CDEF, CDEF, CDEF, CDEF };
+	const uint32_t all_def[MOCK_DEV_CACHE_NUM] = { CDEF, CDEF, CDEF, CDEF };
 	struct vdev x, y;
 	uint32_t handled = 0;
 	unsigned int calls = 0;
@@ -126,8 +126,8 @@ static void check_vbatch(struct vctx *v, uint32_t n, uint32_t untouched_dev)
 	snprintf(name, sizeof(name), "viommu_invalidate_%u_caches", n);
 	check(c, name,
 	      cache_is(c, x.dev, want_x, why, sizeof(why)) &&
-		  cache_is(c, y.dev, want_y, why, sizeof(why)) &&
-		  cache_is(c, untouched_dev, all_def, why, sizeof(why)),
+		      cache_is(c, y.dev, want_y, why, sizeof(why)) &&
+		      cache_is(c, untouched_dev, all_def, why, sizeof(why)),
 	      "after: %s", why);
 out:
 	free(e);
@@ -143,7 +143,7 @@ static void check_vbad(struct vctx *v, const char *name, uint32_t k,
 {
 	struct conf *c = v->c;
 	struct iommu_viommu_invalidate_selftest e[64];
-	uint32_t want[MOCK_DEV_CACHE_NUM] = {CDEF, CDEF, CDEF, CDEF};
+	uint32_t want[MOCK_DEV_CACHE_NUM] = { CDEF, CDEF, CDEF, CDEF };
 	struct vdev x;
 	uint32_t handled = 99;
 	unsigned int calls = 0;
@@ -155,8 +155,8 @@ static void check_vbad(struct vctx *v, const char *name, uint32_t k,
 		return;
 	}
 	for (uint32_t i = 0; i < 64; i++)
-		e[i] = (struct iommu_viommu_invalidate_selftest){
-		    .vdev_id = x.virt_id, .cache_id = i < k ? 0 : 3};
+		e[i] = (struct iommu_viommu_invalidate_selftest){ .vdev_id = x.virt_id,
+								  .cache_id = i < k ? 0 : 3 };
 	if (bad_targets_dev)
 		bad.vdev_id = x.virt_id;
 	e[k] = bad;
@@ -165,7 +165,7 @@ static void check_vbad(struct vctx *v, const char *name, uint32_t k,
 	ret = vinval(v, VSEL, e, 64, sizeof(e[0]), &handled, &calls);
 	check(c, name,
 	      ret == want_err && handled == k && calls == 1 &&
-		  cache_is(c, x.dev, want, why, sizeof(why)),
+		      cache_is(c, x.dev, want, why, sizeof(why)),
 	      "%s (want %s), entry_num %u (want %u), %u ioctls%s%s", err(ret), err(want_err),
 	      handled, k, calls, why[0] ? ", " : "", why);
 }
@@ -173,10 +173,10 @@ static void check_vbad(struct vctx *v, const char *name, uint32_t k,
 static void check_invalidation(struct vctx *v, const struct vdev *a)
 {
 	struct conf *c = v->c;
-	static const uint32_t sizes[] = {1, 64, 512};
-	struct iommu_viommu_invalidate_selftest one = {.vdev_id = 0xdead0, .cache_id = 1};
-	uint8_t padded[16] = {0};
-	const uint32_t all_def[MOCK_DEV_CACHE_NUM] = {CDEF, CDEF, CDEF, CDEF};
+	static const uint32_t sizes[] = { 1, 64, 512 };
+	struct iommu_viommu_invalidate_selftest one = { .vdev_id = 0xdead0, .cache_id = 1 };
+	uint8_t padded[16] = { 0 };
+	const uint32_t all_def[MOCK_DEV_CACHE_NUM] = { CDEF, CDEF, CDEF, CDEF };
 	uint32_t handled = 99;
 	unsigned int calls;
 	char why[160] = "";
@@ -186,16 +186,17 @@ static void check_invalidation(struct vctx *v, const struct vdev *a)
 		check_vbatch(v, sizes[i], a->dev);
 
 	check_vbad(v, "viommu_invalidate_bad_cache_id_at_37", 37,
-		   (struct iommu_viommu_invalidate_selftest){.cache_id = MOCK_DEV_CACHE_ID_MAX + 1},
+		   (struct iommu_viommu_invalidate_selftest){ .cache_id = MOCK_DEV_CACHE_ID_MAX +
+									  1 },
 		   true, -EINVAL);
 	check_vbad(v, "viommu_invalidate_bad_flags_at_5", 5,
-		   (struct iommu_viommu_invalidate_selftest){.flags = 0x2, .cache_id = 1}, true,
+		   (struct iommu_viommu_invalidate_selftest){ .flags = 0x2, .cache_id = 1 }, true,
 		   -EOPNOTSUPP);
 	check_vbad(v, "viommu_invalidate_unknown_virt_id_at_20", 20,
-		   (struct iommu_viommu_invalidate_selftest){.vdev_id = 0xdead0, .cache_id = 1},
+		   (struct iommu_viommu_invalidate_selftest){ .vdev_id = 0xdead0, .cache_id = 1 },
 		   false, -EINVAL);
 	check_vbad(v, "viommu_invalidate_bad_first_entry", 0,
-		   (struct iommu_viommu_invalidate_selftest){.vdev_id = 0xdead0}, false, -EINVAL);
+		   (struct iommu_viommu_invalidate_selftest){ .vdev_id = 0xdead0 }, false, -EINVAL);
 
 	ret = vinval(v, VSEL, &one, 1, sizeof(one), &handled, &calls);
 	check(c, "viommu_invalidate_unknown_virt_id_refused",
@@ -208,7 +209,7 @@ static void check_invalidation(struct vctx *v, const struct vdev *a)
 		     &handled, &calls);
 	check(c, "viommu_invalidate_unknown_type", ret == -EINVAL && handled == 0, "%s", err(ret));
 	/* A longer entry is read as a newer struct: a non-zero tail is refused, not ignored. */
-	memcpy(padded, &(struct iommu_viommu_invalidate_selftest){.vdev_id = a->virt_id}, 12);
+	memcpy(padded, &(struct iommu_viommu_invalidate_selftest){ .vdev_id = a->virt_id }, 12);
 	padded[15] = 1;
 	ret = vinval(v, VSEL, padded, 1, sizeof(padded), &handled, &calls);
 	check(c, "viommu_invalidate_nonzero_tail_e2big",
@@ -241,15 +242,15 @@ static void vev_collect(void *ctx, const struct host_iommu_vevent *ev)
 
 static int trigger(struct conf *c, uint32_t dev_id)
 {
-	struct iommu_test_cmd cmd = {
-	    .op = IOMMU_TEST_OP_TRIGGER_VEVENT, .trigger_vevent = {.dev_id = dev_id}};
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+				      .trigger_vevent = { .dev_id = dev_id } };
 
 	return test_cmd(c, &cmd);
 }
 
 static int drain(int fd, struct host_iommu_vevent_stream *st, struct vev_log *l)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	memset(l, 0, sizeof(*l));
 	/* Events are queued synchronously by the trigger; poll only guards against a hang. */
@@ -282,7 +283,7 @@ static void check_veventq(struct vctx *v, const struct vdev *a, const struct vde
 	n = ret ? ret : drain(fd, &st, &l);
 	check(c, "vevent_triggered_read_parsed",
 	      ret == 0 && n == 1 && l.ev[0].sequence == 0 && l.ev[0].flags == 0 &&
-		  l.ev[0].gap == 0 && l.virt_id[0] == a->virt_id,
+		      l.ev[0].gap == 0 && l.virt_id[0] == a->virt_id,
 	      "trigger %s, %d records, seq %u flags %#x gap %u virt_id %#x (want %#x)", err(ret), n,
 	      l.ev[0].sequence, l.ev[0].flags, l.ev[0].gap, l.virt_id[0], a->virt_id);
 
@@ -296,8 +297,8 @@ static void check_veventq(struct vctx *v, const struct vdev *a, const struct vde
 	n = ret ? ret : drain(fd, &st, &l);
 	check(c, "vevent_overflow_lost_events",
 	      ret == 0 && n == 3 && l.ev[0].sequence == 1 && l.ev[1].sequence == 2 &&
-		  l.ev[2].flags == IOMMU_VEVENTQ_FLAG_LOST_EVENTS && l.ev[2].sequence == 4 &&
-		  !l.ev[2].data && l.ev[2].gap == 2 && st.lost == 2 && st.overflows == 1,
+		      l.ev[2].flags == IOMMU_VEVENTQ_FLAG_LOST_EVENTS && l.ev[2].sequence == 4 &&
+		      !l.ev[2].data && l.ev[2].gap == 2 && st.lost == 2 && st.overflows == 1,
 	      "trigger %s, %d records (want 3), seqs %u,%u,%u, last flags %#x gap %u, lost %llu "
 	      "overflows %llu",
 	      err(ret), n, l.ev[0].sequence, l.ev[1].sequence, l.ev[2].sequence, l.ev[2].flags,
@@ -308,7 +309,7 @@ static void check_veventq(struct vctx *v, const struct vdev *a, const struct vde
 	n = ret ? ret : drain(fd, &st, &l);
 	check(c, "vevent_after_overflow_no_gap",
 	      ret == 0 && n == 1 && l.ev[0].sequence == 5 && l.ev[0].gap == 0 && st.lost == 2 &&
-		  l.virt_id[0] == a->virt_id,
+		      l.virt_id[0] == a->virt_id,
 	      "trigger %s, %d records, seq %u gap %u, lost %llu", err(ret), n, l.ev[0].sequence,
 	      l.ev[0].gap, (unsigned long long)st.lost);
 	close(fd);
@@ -333,7 +334,7 @@ static void check_hw_queue(struct vctx *v)
 	memset(mem, 0, (size_t)ps);
 	ret = host_iommu_ioas_map(&c->h, c->ioas, mem, (uint64_t)ps, &map_iova,
 				  IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-				      IOMMU_IOAS_MAP_WRITEABLE);
+					  IOMMU_IOAS_MAP_WRITEABLE);
 	if (!check(c, "hw_queue_memory_mapped", ret == 0, "%s", err(ret)))
 		goto out_unmap_mem;
 
@@ -349,8 +350,8 @@ static void check_hw_queue(struct vctx *v)
 	ret = host_iommu_hw_queue_alloc(&c->h, v->viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST,
 					IOMMU_TEST_HW_QUEUE_MAX, iova, (uint64_t)ps, &q);
 	check(c, "hw_queue_index_above_max_einval", ret == -EINVAL, "%s", err(ret));
-	ret = host_iommu_hw_queue_alloc(&c->h, v->viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova,
-					0, &q);
+	ret = host_iommu_hw_queue_alloc(&c->h, v->viommu, IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova, 0,
+					&q);
 	check(c, "hw_queue_zero_length_einval", ret == -EINVAL, "%s", err(ret));
 	if (q0 && q1) {
 		/* Queue 1 depends on queue 0, so 0 cannot go first. */
@@ -380,11 +381,13 @@ static int raw_ioctl(struct conf *c, unsigned long request, void *arg)
  */
 static void check_absent(struct conf *c)
 {
-	struct iommu_vdevice_alloc vd = {.size = sizeof(vd), .dev_id = c->dev, .virt_id = 1};
-	struct iommu_veventq_alloc vq = {
-	    .size = sizeof(vq), .type = IOMMU_VEVENTQ_TYPE_SELFTEST, .veventq_depth = 2};
-	struct iommu_hw_queue_alloc hq = {
-	    .size = sizeof(hq), .type = IOMMU_HW_QUEUE_TYPE_SELFTEST, .length = 4096};
+	struct iommu_vdevice_alloc vd = { .size = sizeof(vd), .dev_id = c->dev, .virt_id = 1 };
+	struct iommu_veventq_alloc vq = { .size = sizeof(vq),
+					  .type = IOMMU_VEVENTQ_TYPE_SELFTEST,
+					  .veventq_depth = 2 };
+	struct iommu_hw_queue_alloc hq = { .size = sizeof(hq),
+					   .type = IOMMU_HW_QUEUE_TYPE_SELFTEST,
+					   .length = 4096 };
 	uint32_t id = 0;
 	int fd = -1, ret;
 
@@ -408,12 +411,12 @@ static void check_absent(struct conf *c)
 
 void check_viommu(struct conf *c, enum expect_viommu expect)
 {
-	struct iommu_viommu_selftest data = {.in_data = 0x1234abcd};
-	struct iommu_test_cmd replace = {.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE};
-	struct vctx v = {.c = c, .next_virt = 0x100};
-	struct vdev a = {0}, b = {0}, d = {0};
+	struct iommu_viommu_selftest data = { .in_data = 0x1234abcd };
+	struct iommu_test_cmd replace = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE };
+	struct vctx v = { .c = c, .next_virt = 0x100 };
+	struct vdev a = { 0 }, b = { 0 }, d = { 0 };
 	uint32_t id = 0, hwpt = 0;
-	uint32_t want_iotlb[NSLOTS] = {DEF, DEF, DEF, DEF};
+	uint32_t want_iotlb[NSLOTS] = { DEF, DEF, DEF, DEF };
 	char why[160] = "";
 	int pv, pq, ph, ret;
 	bool present;
@@ -427,12 +430,12 @@ void check_viommu(struct conf *c, enum expect_viommu expect)
 	if (expect == EXPECT_VIOMMU_PRESENT)
 		check(c, "viommu_probe_present",
 		      present && pq == HOST_IOMMU_FEATURE_PRESENT &&
-			  ph == HOST_IOMMU_FEATURE_PRESENT,
+			      ph == HOST_IOMMU_FEATURE_PRESENT,
 		      "viommu %s, veventq %s, hw_queue %s", feat(pv), feat(pq), feat(ph));
 	else if (expect == EXPECT_VIOMMU_ABSENT)
 		check(c, "viommu_probe_absent",
 		      pv == HOST_IOMMU_FEATURE_ABSENT && pq == HOST_IOMMU_FEATURE_ABSENT &&
-			  ph == HOST_IOMMU_FEATURE_ABSENT,
+			      ph == HOST_IOMMU_FEATURE_ABSENT,
 		      "viommu %s, veventq %s, hw_queue %s", feat(pv), feat(pq), feat(ph));
 	if (!present) {
 		check_absent(c);
@@ -444,8 +447,7 @@ void check_viommu(struct conf *c, enum expect_viommu expect)
 	/* vIOMMU: only on a nest parent, only of a type the driver has. */
 	ret = host_iommu_hwpt_alloc_paging(&c->h, c->dev, c->ioas, 0, &hwpt);
 	if (!ret) {
-		ret = host_iommu_viommu_alloc(&c->h, c->dev, hwpt, IOMMU_VIOMMU_TYPE_SELFTEST,
-					      &id);
+		ret = host_iommu_viommu_alloc(&c->h, c->dev, hwpt, IOMMU_VIOMMU_TYPE_SELFTEST, &id);
 		host_iommu_destroy(&c->h, hwpt);
 		hwpt = 0;
 	}
