@@ -5,7 +5,9 @@
 # 2. QEMU with -object iommufd -device vfio-pci,iommufd= passes NIC A through
 #    (bound to vfio-pci in L1): the L2 e1000e driver probes it and its link
 #    comes up. NIC A goes back to e1000e afterwards.
-# harness: timeout=420 intel-iommu=on nics=2
+# Each QEMU L2 gets 300 s (a loaded 2-core host took QEMU's VT-d boot past the default 120 s).
+# harness: timeout=900 intel-iommu=on nics=2
+L2_TIMEOUT=300
 . "$REPO/tests/harness/lib.sh"
 
 qemu-system-x86_64 --version | head -n 1
