@@ -2,7 +2,7 @@
 # must keep running (issue 14: kite exited 242, a triple fault, 74-78 s after start).
 # The L1 end (kite-nettool sink) reads everything and never closes.
 # harness: timeout=1800
-# known-bug: issue 14, exit 242 (triple fault) mid-transfer in 1 of 2 runs, cause not found
+# known-bug: issue 14, exit 242 (triple fault, last exception #PF) mid-transfer, 3 of 3 runs on a loaded host; cause not found
 . "$REPO/tests/harness/lib.sh"
 tap=khold0
 NETTOOL=$BUILD/progs/kite-nettool
