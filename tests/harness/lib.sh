@@ -38,6 +38,13 @@
 #
 #   now_ms   print a monotonic-ish wall clock in ms (date +%s%N)
 #
+#   l1_fetch_blob URL NOTIFY_HOST NOTIFY_PORT [WGET_TIMEOUT]
+#       In the background: fetch URL from the L2 into $WORK/recv (retrying each second
+#       for up to 300 tries while the guest starts serving it; each wget bounded by
+#       WGET_TIMEOUT s, default 600), write its sha256 to $WORK/l1sum (errors in
+#       $WORK/wget.err), then send "done" to NOTIFY_HOST:NOTIFY_PORT so the guest moves
+#       on. Sets FETCH_PID (wait for it after the guest exits).
+#
 #   run_qemu_l2 [QEMU ARGS...]
 #       The peer VMM for baselines: boot $KERNEL as L2 under QEMU/KVM in L1
 #       (q35, -cpu host, 1 vCPU, $L2_MEMORY, isa-debug-exit at 0x501, console
@@ -70,6 +77,23 @@ HARNESS_FAILED=0
 _kite_runs=0
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+l1_fetch_blob() {
+	rm -f "$WORK/recv" "$WORK/l1sum"
+	(
+		_i=0
+		while [ $_i -lt 300 ]; do
+			# (busybox 1.35's wget crashes on -T: bound it with timeout instead)
+			timeout "${4:-600}" busybox wget -q -O "$WORK/recv" "$1" 2>"$WORK/wget.err" &&
+				break
+			sleep 1
+			_i=$((_i + 1))
+		done
+		sha256sum "$WORK/recv" 2>/dev/null | cut -d' ' -f1 >"$WORK/l1sum"
+		echo done | busybox nc "$2" "$3"
+	) &
+	FETCH_PID=$!
+}
 
 ok() {
 	HARNESS_CHECKS=$((HARNESS_CHECKS + 1))

@@ -32,31 +32,13 @@ timeout 300 nc -l -p 9001 >/dev/null
 echo FETCHED
 poweroff -f'
 
-# L1 side: fetch the blob from L2 once it serves it, then tell L2 to finish.
-l1_fetch() {
-	rm -f "$WORK/recv" "$WORK/l1sum"
-	(
-		i=0
-		while [ $i -lt 300 ]; do
-			# (busybox 1.35's wget crashes on -T: bound it with timeout instead)
-			timeout 600 busybox wget -q -O "$WORK/recv" http://169.254.88.2:8080/blob \
-				2>"$WORK/wget.err" && break
-			sleep 1
-			i=$((i + 1))
-		done
-		sha256sum "$WORK/recv" 2>/dev/null | cut -d' ' -f1 >"$WORK/l1sum"
-		echo done | busybox nc 169.254.88.2 9001
-	) &
-	fetch_pid=$!
-}
-
 nic_run() { # NAME [KITE ARGS...]
 	_name=$1
 	shift
-	l1_fetch
+	l1_fetch_blob http://169.254.88.2:8080/blob 169.254.88.2 9001 600
 	t0=$(now_ms)
 	run_l2 "$l2_script" --memory 512M --timeout 900 "$@"
-	wait "$fetch_pid" 2>/dev/null
+	wait "$FETCH_PID" 2>/dev/null
 	expect_status "$_name: guest powers off" 0 "$KITE_STATUS"
 	expect_output "$_name: link up" "$KITE_SERIAL" '^LINK=1'
 	expect_output "$_name: e1000e on MSI-X" "$KITE_SERIAL" '^MSIX=ok'

@@ -41,33 +41,16 @@ echo "DMARFAULTS=$(dmesg | grep -c "DMAR: \[DMA")"
 dmesg | grep -E "DMAR|iommu|IOMMU" | head -n 20 | sed "s/^/L2DMESG /"
 poweroff -f'
 
-l1_fetch() {
-	rm -f "$WORK/recv" "$WORK/l1sum"
-	(
-		i=0
-		while [ $i -lt 300 ]; do
-			timeout 3000 busybox wget -q -O "$WORK/recv" http://169.254.88.2:8080/blob \
-				2>"$WORK/wget.err" && break
-			sleep 1
-			i=$((i + 1))
-		done
-		date +%s%N >"$WORK/l1done"
-		sha256sum "$WORK/recv" 2>/dev/null | cut -d' ' -f1 >"$WORK/l1sum"
-		echo done | busybox nc 169.254.88.2 9001
-	) &
-	fetch_pid=$!
-}
-
 vtd_run() { # NAME MB CMDLINE-EXTRA [KITE ARGS...]
 	_name=$1
 	_mb=$2
 	L2_CMDLINE="console=ttyS0 quiet panic=-1 intel_iommu=on $3"
 	shift 3
-	l1_fetch
+	l1_fetch_blob http://169.254.88.2:8080/blob 169.254.88.2 9001 3000
 	t0=$(now_ms)
 	run_l2 "$(printf '%s\n' "$l2_script" | sed "s/@MB@/$_mb/")" --memory 512M --timeout 3000 \
 		--log-level info "$@"
-	wait "$fetch_pid" 2>/dev/null
+	wait "$FETCH_PID" 2>/dev/null
 	expect_status "$_name: guest powers off" 0 "$KITE_STATUS"
 	expect_output "$_name: L2 DMA remapping on" "$KITE_SERIAL" '^VTD=on'
 	expect_output "$_name: L2 NIC in an IOMMU group" "$KITE_SERIAL" '^GROUP='
