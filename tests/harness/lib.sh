@@ -38,6 +38,12 @@
 #
 #   now_ms   print a monotonic-ish wall clock in ms (date +%s%N)
 #
+#   l1_nic_pair ADDR/PREFIX
+#       The passthrough set-up of an L1 with two e1000e (header nics=2): sets nic_a and
+#       nic_b (their BDFs), if_b (NIC B's netdev, given ADDR/PREFIX and brought up) and
+#       cdev (NIC A bound to vfio-pci: its VFIO cdev). Each failure is one not_ok and
+#       a non-zero return; on success one ok line names them.
+#
 #   l1_fetch_blob URL NOTIFY_HOST NOTIFY_PORT [WGET_TIMEOUT]
 #       In the background: fetch URL from the L2 into $WORK/recv (retrying each second
 #       for up to 300 tries while the guest starts serving it; each wget bounded by
@@ -77,6 +83,19 @@ HARNESS_FAILED=0
 _kite_runs=0
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+l1_nic_pair() {
+	_nics=$(l1_pci_find 8086 10d3)
+	nic_a=$(echo "$_nics" | sed -n 1p)
+	nic_b=$(echo "$_nics" | sed -n 2p)
+	[ -n "$nic_a" ] && [ -n "$nic_b" ] || { not_ok "two e1000e NICs in L1" "found: $_nics"; return 1; }
+	if_b=$(ls "/sys/bus/pci/devices/$nic_b/net" 2>/dev/null | head -n1)
+	[ -n "$if_b" ] || { not_ok "NIC B has a netdev" "$nic_b"; return 1; }
+	ip addr add "$1" dev "$if_b"
+	ip link set "$if_b" up
+	cdev=$(pci_bind_vfio "$nic_a") || { not_ok "bind $nic_a to vfio-pci"; return 1; }
+	ok "NIC A $nic_a on vfio-pci ($cdev), NIC B $nic_b is $if_b"
+}
 
 l1_fetch_blob() {
 	rm -f "$WORK/recv" "$WORK/l1sum"

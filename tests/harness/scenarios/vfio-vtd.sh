@@ -13,16 +13,7 @@
 # harness: intel-iommu=on nics=2 timeout=1800
 . "$REPO/tests/harness/lib.sh"
 
-nics=$(l1_pci_find 8086 10d3)
-nic_a=$(echo "$nics" | sed -n 1p)
-nic_b=$(echo "$nics" | sed -n 2p)
-[ -n "$nic_a" ] && [ -n "$nic_b" ] || { not_ok "two e1000e NICs in L1" "found: $nics"; finish; }
-if_b=$(ls "/sys/bus/pci/devices/$nic_b/net" 2>/dev/null | head -n1)
-[ -n "$if_b" ] || { not_ok "NIC B has a netdev" "$nic_b"; finish; }
-ip addr add 169.254.88.1/24 dev "$if_b"
-ip link set "$if_b" up
-cdev=$(pci_bind_vfio "$nic_a") || { not_ok "bind $nic_a to vfio-pci"; finish; }
-ok "NIC A $nic_a on vfio-pci ($cdev), NIC B $nic_b is $if_b"
+l1_nic_pair 169.254.88.1/24 || finish
 
 l2_script='dmesg | grep -q "DMAR: Intel(R) Virtualization Technology for Directed I/O" && echo VTD=on
 for d in /sys/class/net/eth0/device/iommu_group; do [ -e "$d" ] && echo GROUP=$(basename "$(readlink "$d")"); done
