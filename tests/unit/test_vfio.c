@@ -23,6 +23,7 @@
 #include "devices/pci/pci.h"
 #include "devices/vfio/vfio.h"
 #include "test_pci_util.h"
+#include "tests/unit/test_fake_iommufd.h"
 #include "vmm/config.h"
 #include "vmm/dma.h"
 #include "vmm/exitcode.h"
@@ -208,18 +209,8 @@ static int f_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	case IOMMU_IOAS_ALLOC:
 		((struct iommu_ioas_alloc *)arg)->out_ioas_id = 3;
 		return 0;
-	case IOMMU_IOAS_IOVA_RANGES: {
-		struct iommu_ioas_iova_ranges *c = arg;
-		struct iommu_iova_range *out = (void *)(uintptr_t)c->allowed_iovas;
-
-		if (c->num_iovas >= 1) {
-			out[0].start = 0;
-			out[0].last = (1ull << 48) - 1;
-		}
-		c->num_iovas = 1;
-		c->out_iova_alignment = 4096;
-		return 0;
-	}
+	case IOMMU_IOAS_IOVA_RANGES:
+		return test_fake_iova_ranges(arg);
 	case IOMMU_IOAS_MAP:
 		fk.ioas_maps++;
 		return 0;

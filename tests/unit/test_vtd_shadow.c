@@ -13,6 +13,7 @@
 
 #include "iommu/iommufd.h"
 #include "iommu/vtd/vtd_priv.h"
+#include "tests/unit/test_fake_iommufd.h"
 #include "tests/unit/test_vtd_util.h"
 #include "vmm/guest_mem.h"
 #include "vmm/util.h"
@@ -69,18 +70,8 @@ static int fake_ioctl(void *ctx, int fd, unsigned long req, void *arg)
 	(void)ctx;
 	cr_assert_eq(fd, FAKE_FD);
 	total_calls++;
-	if (req == IOMMU_IOAS_IOVA_RANGES) {
-		struct iommu_ioas_iova_ranges *c = arg;
-		struct iommu_iova_range *out = (void *)(uintptr_t)c->allowed_iovas;
-
-		if (c->num_iovas >= 1) {
-			out[0].start = 0;
-			out[0].last = (1ull << 48) - 1;
-		}
-		c->num_iovas = 1;
-		c->out_iova_alignment = 4096;
-		return 0;
-	}
+	if (req == IOMMU_IOAS_IOVA_RANGES)
+		return test_fake_iova_ranges(arg);
 	if (req == IOMMU_IOAS_MAP) {
 		struct iommu_ioas_map *m = arg;
 
